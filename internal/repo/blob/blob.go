@@ -1,0 +1,68 @@
+// Package blob is the storage contract of a repository: a flat namespace of
+// immutable objects ("blobs" of the storage, not to be confused with the
+// repository's content blobs) addressed by slash-separated names such as
+// "config", "keys/<id>", "data/ab/<id>", "index/<id>", "snapshots/<id>".
+//
+// Implementations live in child packages named for their technology (local,
+// s3, mem); decorators (retry, limit) take a Store and return a Store; the
+// conformance suite blobtest is run against every implementation.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotExist is returned (wrapped) when an object does not exist.
+var ErrNotExist = errors.New("object does not exist")
+
+// ErrExists is returned (wrapped) by Put when the name is already taken:
+// objects are written once and never modified.
+var ErrExists = errors.New("object already exists")
+
+// Info describes one stored object.
+type Info struct {
+	Name    string
+	Size    int64
+	ModTime time.Time
+}
+
+// Store is a repository's storage. Implementations are safe for concurrent
+// use. Context cancellation aborts an operation and its error is returned
+// as is (wrapping context.Canceled); decorators never retry it.
+type Store interface {
+	// Put stores data under name. It returns only once the data is durably
+	// written (fsynced, or acknowledged by the object store). It never
+	// replaces an existing object: if name exists it returns an error
+	// wrapping ErrExists and leaves the stored object untouched. A failed
+	// Put leaves no partial object visible under name.
+	Put(ctx context.Context, name string, data []byte) error
+	// Get returns length bytes of the object from offset; length < 0 means
+	// to the end. A missing object → ErrNotExist. The caller closes the
+	// reader. Reading past the end returns what there is (io.ErrUnexpectedEOF
+	// from a short read is the caller's to detect by length).
+	Get(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error)
+	// Stat returns the object's Info or ErrNotExist.
+	Stat(ctx context.Context, name string) (Info, error)
+	// List calls fn for every object whose name starts with prefix, in no
+	// particular order. An error from fn stops the listing and is returned.
+	List(ctx context.Context, prefix string, fn func(Info) error) error
+	// Delete removes an object. Deleting a missing object is not an error.
+	Delete(ctx context.Context, name string) error
+	// Connections is how many operations the store serves well in parallel.
+	Connections() int
+	// Location describes the store for humans, without credentials.
+	Location() string
+}
+
+// ReadAll is a convenience that reads a whole object.
+func ReadAll(ctx context.Context, s Store, name string) ([]byte, error) {
+	rc, err := s.Get(ctx, name, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
