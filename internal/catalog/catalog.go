@@ -104,7 +104,10 @@ type TaskStore interface {
 	// now (or, with anyLease, every running or canceling task with a worker:
 	// used by a single-process catalog at start-up).
 	ExpiredTasks(ctx context.Context, now time.Time, anyLease bool) ([]arca.Task, error)
-	// RequeueTask moves a running task whose lease expired back to queued.
+	// RequeueTask moves a running or canceling task back to queued, clearing
+	// its worker and lease. The caller has decided the run is over (its lease
+	// expired, or its own worker gave it up at shutdown); the driver does not
+	// check the lease time.
 	RequeueTask(ctx context.Context, id string, now time.Time) error
 	// DeleteTask deletes a terminal task (and its terminal children).
 	// Unfinished → arca.ErrNotAllowed.
