@@ -11,8 +11,11 @@ package blob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotExist is returned (wrapped) when an object does not exist.
@@ -21,6 +24,47 @@ var ErrNotExist = errors.New("object does not exist")
 // ErrExists is returned (wrapped) by Put when the name is already taken:
 // objects are written once and never modified.
 var ErrExists = errors.New("object already exists")
+
+// ErrInvalidName is returned (wrapped) for a name that ValidName rejects.
+var ErrInvalidName = errors.New("invalid object name")
+
+// ErrPermanent marks (wrapped) a failure that trying again cannot fix, such
+// as bad credentials or a missing bucket: decorators do not retry it.
+var ErrPermanent = errors.New("permanent storage failure")
+
+// MaxNameLen is the longest name a Store accepts, in bytes.
+const MaxNameLen = 900
+
+// ValidName reports whether name is a legal object name, as an error
+// wrapping ErrInvalidName. A name is at most MaxNameLen bytes of valid UTF-8
+// without control characters or backslashes, made of non-empty
+// slash-separated components of at most 255 bytes that do not begin with a
+// dot (names beginning with a dot, such as temporary files, are reserved to
+// the implementations). Every Store rejects other names.
+func ValidName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrInvalidName, name, why) }
+	switch {
+	case name == "":
+		return bad("empty")
+	case len(name) > MaxNameLen:
+		return bad("too long")
+	case !utf8.ValidString(name):
+		return bad("not valid UTF-8")
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
+		return bad("control character or backslash")
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		switch {
+		case c == "":
+			return bad("empty path component")
+		case c[0] == '.':
+			return bad("path component begins with a dot")
+		case len(c) > 255:
+			return bad("path component too long")
+		}
+	}
+	return nil
+}
 
 // Info describes one stored object.
 type Info struct {
