@@ -1,0 +1,117 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/arcabackup/arca/internal/repo/blob"
+)
+
+// writeChunk is how much Put writes between checks of its context.
+const writeChunk = 4 << 20
+
+// Put implements blob.Store; see the package documentation.
+func (s *Store) Put(ctx context.Context, name string, data []byte) error {
+	if err := check(ctx, "put", name); err != nil {
+		return err
+	}
+	final := s.path(name)
+	dir := filepath.Dir(final)
+	tmp, err := s.writeTemp(ctx, dir, data)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	defer os.Remove(tmp) // after a successful link this only drops the temporary name
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if err := os.Link(tmp, final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("put %s: %w", name, blob.ErrExists)
+		}
+		return fmt.Errorf("put %s: publish: %w", name, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("put %s: remove temporary file: %w", name, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeTemp writes data to a new read-only temporary file in dir, creating
+// dir if needed, and fsyncs it. It returns the file's path; on error no file
+// is left behind.
+func (s *Store) writeTemp(ctx context.Context, dir string, data []byte) (path string, err error) {
+	f, err := os.CreateTemp(dir, tmpGlob)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := s.mkdirAll(dir); err != nil {
+			return "", err
+		}
+		f, err = os.CreateTemp(dir, tmpGlob)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create temporary file: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close temporary file: %w", cerr)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	for len(data) > 0 {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Write(data[:min(len(data), writeChunk)])
+		if err != nil {
+			return "", fmt.Errorf("write temporary file: %w", err)
+		}
+		data = data[n:]
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		return "", fmt.Errorf("chmod temporary file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("fsync temporary file: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// mkdirAll creates dir and any missing parents under the store's root,
+// fsyncing each parent whose entries change so the new directories survive
+// a crash.
+func (s *Store) mkdirAll(dir string) error {
+	err := os.Mkdir(dir, dirMode)
+	if errors.Is(err, fs.ErrNotExist) && dir != s.root {
+		if err := s.mkdirAll(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		err = os.Mkdir(dir, dirMode)
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create directory: %w", err)
+	}
+	// Also when a concurrent Put made dir: it may not have fsynced yet.
+	return syncDir(filepath.Dir(dir))
+}
+
+// syncDir fsyncs a directory, making changes to its entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory for fsync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory: %w", err)
+	}
+	return nil
+}
