@@ -1,0 +1,263 @@
+package archiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+)
+
+// fileJob is a file for a reader to read.
+type fileJob struct {
+	path string
+	fut  *future
+	old  bool // the path was in the parent snapshot (changed, not new)
+}
+
+// fileEntry makes the entry of a regular file: reused from the parent
+// snapshot if unchanged, linked to an earlier hard link of the same inode,
+// or queued for reading.
+func (r *run) fileEntry(ctx context.Context, path string, n tree.Node, pn *tree.Node) (*entry, error) {
+	r.progress.files.Add(1)
+	r.progress.totalBytes.Add(n.Size)
+	key := inodeKey{n.DeviceID, n.Inode}
+	if n.Links > 1 {
+		if first, ok := r.links[key]; ok {
+			r.progress.filesDone.Add(1)
+			r.progress.bytesDone.Add(n.Size)
+			return &entry{fut: resolved(n), linkOf: first}, nil
+		}
+	}
+	var fut *future
+	if r.unchanged(pn, &n) {
+		n.Content = pn.Content
+		r.progress.unmodified.Add(1)
+		r.progress.filesDone.Add(1)
+		r.progress.bytesDone.Add(n.Size)
+		fut = resolved(n)
+	} else {
+		fut = newFuture(n)
+		select {
+		case r.files <- &fileJob{path: path, fut: fut, old: pn != nil}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if n.Links > 1 {
+		r.links[key] = fut
+	}
+	return &entry{fut: fut}, nil
+}
+
+// unchanged reports whether the parent's node pn describes the same file
+// content as n, with all its blobs still in the repository.
+func (r *run) unchanged(pn, n *tree.Node) bool {
+	if pn == nil || pn.Type != tree.TypeFile || pn.Size != n.Size || pn.Inode != n.Inode ||
+		!pn.ModTime.Equal(n.ModTime) || !pn.ChangeTime.Equal(n.ChangeTime) {
+		return false
+	}
+	for _, id := range pn.Content {
+		if !r.repo.HasBlob(repo.DataBlob, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// readFiles is a reader: it reads and chunks queued files until the queue
+// is closed. It returns only fatal errors (the repository's or ctx's).
+func (r *run) readFiles(ctx context.Context) error {
+	ch := r.repo.NewChunker(nil)
+	for {
+		select {
+		case job, ok := <-r.files:
+			if !ok {
+				return nil
+			}
+			if err := r.readFile(ctx, ch, job); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error {
+	n := &job.fut.node
+	f, err := openFile(job.path)
+	if err != nil {
+		return r.dropFile(job, err)
+	}
+	defer f.Close()
+	pf := &pendingFile{done: make(chan struct{})}
+	pf.pending.Store(1) // the reader's own hold, released after the last chunk
+	cr := &countingReader{r: f, progress: &r.progress}
+	ch.Reset(cr)
+	readErr := r.chunkFile(ctx, ch, job.path, pf)
+	if readErr != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	pf.release()
+	select {
+	case <-pf.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if readErr != nil {
+		return r.dropFile(job, readErr) // its saved chunks are orphans for prune
+	}
+	if job.old {
+		r.progress.changed.Add(1)
+	} else {
+		r.progress.added.Add(1)
+	}
+	// Record what was read: a file that grew or shrank meanwhile restores
+	// as the bytes that were saved.
+	n.Size = uint64(cr.n)
+	n.Content = pf.ids
+	r.progress.filesDone.Add(1)
+	close(job.fut.done)
+	return nil
+}
+
+func (r *run) dropFile(job *fileJob, err error) error {
+	r.warn(job.path, err)
+	r.progress.filesDone.Add(1)
+	job.fut.skip = true
+	close(job.fut.done)
+	return nil
+}
+
+// chunkFile queues the chunks of one file for the savers.
+func (r *run) chunkFile(ctx context.Context, ch repo.Chunker, path string, pf *pendingFile) error {
+	for idx := 0; ; idx++ {
+		chunk, err := ch.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		weight := min(int64(len(chunk)), r.maxChunk)
+		if err := r.inFlight.Acquire(ctx, weight); err != nil {
+			return err
+		}
+		buf := r.getBuf(len(chunk))
+		copy(buf, chunk)
+		pf.add()
+		job := &chunkJob{file: pf, idx: idx, data: buf, weight: weight, path: path}
+		select {
+		case r.chunks <- job:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// pendingFile collects the ids of one file's chunks as savers finish them.
+type pendingFile struct {
+	mu      sync.Mutex
+	ids     []tree.ID
+	pending atomic.Int64
+	done    chan struct{}
+}
+
+func (p *pendingFile) add() {
+	p.pending.Add(1)
+	p.mu.Lock()
+	p.ids = append(p.ids, tree.ID{})
+	p.mu.Unlock()
+}
+
+func (p *pendingFile) set(idx int, id repo.ID) {
+	p.mu.Lock()
+	p.ids[idx] = id
+	p.mu.Unlock()
+	p.release()
+}
+
+func (p *pendingFile) release() {
+	if p.pending.Add(-1) == 0 {
+		close(p.done)
+	}
+}
+
+// chunkJob is one chunk for a saver.
+type chunkJob struct {
+	file   *pendingFile
+	idx    int
+	data   []byte
+	weight int64
+	path   string
+}
+
+// saveChunks is a saver: it saves queued chunks until the queue is closed.
+func (r *run) saveChunks(ctx context.Context) error {
+	for c := range r.chunks {
+		id, added, err := r.repo.SaveBlob(ctx, repo.DataBlob, c.data)
+		r.inFlight.Release(c.weight)
+		if err != nil {
+			return fmt.Errorf("save chunk of %s: %w", c.path, err)
+		}
+		if added {
+			r.progress.dataBlobs.Add(1)
+			r.progress.bytesAdded.Add(uint64(len(c.data)))
+		}
+		r.putBuf(c.data)
+		c.file.set(c.idx, id)
+	}
+	return nil
+}
+
+func (r *run) getBuf(n int) []byte {
+	if b, ok := r.bufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n, max(n, 64<<10))
+}
+
+func (r *run) putBuf(b []byte) { r.bufs.Put(&b) }
+
+// openFile opens a file for reading without following a symlink and, where
+// allowed, without updating its access time.
+func openFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NOATIME|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.EPERM) {
+		f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open: no longer a regular file (%v)", fi.Mode().Type())
+	}
+	return f, nil
+}
+
+type countingReader struct {
+	r        io.Reader
+	n        int64
+	progress *counters
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.progress.bytesRead.Add(uint64(n))
+	c.progress.bytesDone.Add(uint64(n))
+	return n, err
+}

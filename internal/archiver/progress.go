@@ -1,0 +1,198 @@
+package archiver
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/arcabackup/arca/internal/repo"
+)
+
+// The phases of a backup, in order.
+const (
+	PhaseBackup   = "backup"   // walking, reading and saving
+	PhaseFlush    = "flush"    // uploading the last packs and the index
+	PhaseSnapshot = "snapshot" // saving the snapshot object
+	PhaseDone     = "done"
+)
+
+// Progress is a point-in-time view of a running backup. FilesTotal and
+// BytesTotal come from a pre-scan that runs beside the backup: they grow
+// until TotalsFinal is set.
+type Progress struct {
+	Phase       string
+	FilesDone   uint64 // files and other non-directory entries done
+	FilesTotal  uint64
+	BytesDone   uint64 // bytes of files done (read, or unchanged)
+	BytesTotal  uint64
+	TotalsFinal bool
+	Dirs        uint64
+	BytesRead   uint64
+	BytesAdded  uint64
+	Warnings    uint64
+	Elapsed     time.Duration
+}
+
+// counters are the running totals, updated with atomic adds from every
+// goroutine of the pipeline and read by the reporter.
+type counters struct {
+	phase      atomic.Value // string
+	files      atomic.Uint64
+	others     atomic.Uint64
+	dirs       atomic.Uint64
+	added      atomic.Uint64
+	changed    atomic.Uint64
+	unmodified atomic.Uint64
+	filesDone  atomic.Uint64
+	bytesDone  atomic.Uint64
+	totalBytes atomic.Uint64
+	bytesRead  atomic.Uint64
+	bytesAdded atomic.Uint64
+	dataBlobs  atomic.Uint64
+	treeBlobs  atomic.Uint64
+	warnings   atomic.Uint64
+
+	scanFiles atomic.Uint64
+	scanBytes atomic.Uint64
+	scanDone  atomic.Bool
+}
+
+func (c *counters) setPhase(p string) { c.phase.Store(p) }
+
+func (c *counters) snapshot(start time.Time) Progress {
+	phase, _ := c.phase.Load().(string)
+	p := Progress{
+		Phase:       phase,
+		FilesDone:   c.filesDone.Load(),
+		BytesDone:   c.bytesDone.Load(),
+		FilesTotal:  c.scanFiles.Load(),
+		BytesTotal:  c.scanBytes.Load(),
+		TotalsFinal: c.scanDone.Load(),
+		Dirs:        c.dirs.Load(),
+		BytesRead:   c.bytesRead.Load(),
+		BytesAdded:  c.bytesAdded.Load(),
+		Warnings:    c.warnings.Load(),
+		Elapsed:     time.Since(start),
+	}
+	// The walk is the truth once it has gone past the scan.
+	p.FilesTotal = max(p.FilesTotal, p.FilesDone)
+	p.BytesTotal = max(p.BytesTotal, p.BytesDone)
+	return p
+}
+
+func (c *counters) stats() repo.SnapshotStats {
+	return repo.SnapshotStats{
+		Files:           c.files.Load(),
+		Dirs:            c.dirs.Load(),
+		Others:          c.others.Load(),
+		FilesNew:        c.added.Load(),
+		FilesChanged:    c.changed.Load(),
+		FilesUnmodified: c.unmodified.Load(),
+		TotalBytes:      c.totalBytes.Load(),
+		BytesRead:       c.bytesRead.Load(),
+		DataBlobsAdded:  c.dataBlobs.Load(),
+		TreeBlobsAdded:  c.treeBlobs.Load(),
+		BytesAdded:      c.bytesAdded.Load(),
+	}
+}
+
+// startReporting starts the pre-scan and the progress reporter; the
+// returned function stops both, waits for them and makes the final
+// progress call.
+func (r *run) startReporting(ctx context.Context, roots []root) (stop func()) {
+	r.progress.setPhase(PhaseBackup)
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if !r.opts.NoScan && r.opts.Progress != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.scan(ctx, roots)
+		}()
+	}
+	if r.opts.Progress != nil {
+		interval := r.opts.ProgressInterval
+		if interval <= 0 {
+			interval = 250 * time.Millisecond
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					r.opts.Progress(r.progress.snapshot(start))
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+			if r.opts.Progress != nil {
+				r.progress.setPhase(PhaseDone)
+				p := r.progress.snapshot(start)
+				p.FilesTotal, p.BytesTotal, p.TotalsFinal = p.FilesDone, p.BytesDone, true
+				r.opts.Progress(p)
+			}
+		})
+	}
+}
+
+// scan counts the files and bytes the backup will see, for the totals.
+func (r *run) scan(ctx context.Context, roots []root) {
+	for _, rt := range roots {
+		fi, err := os.Lstat(rt.path)
+		if err != nil {
+			continue
+		}
+		if !r.scanEntry(ctx, rt.path, fi, r.incl.Empty() || r.incl.Match(rt.path, fi.IsDir())) {
+			return
+		}
+	}
+	r.progress.scanDone.Store(true)
+}
+
+func (r *run) scanEntry(ctx context.Context, path string, fi os.FileInfo, included bool) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	isDir := fi.IsDir()
+	if r.excl.Match(path, isDir) {
+		return true
+	}
+	included = included || r.incl.Match(path, isDir)
+	if !isDir {
+		if included {
+			r.progress.scanFiles.Add(1)
+			if fi.Mode().IsRegular() {
+				r.progress.scanBytes.Add(uint64(fi.Size()))
+			}
+		}
+		return true
+	}
+	names, _ := readDirNames(path)
+	for _, name := range names {
+		p := path + "/" + name
+		if path == "/" {
+			p = "/" + name
+		}
+		cfi, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if !r.scanEntry(ctx, p, cfi, included) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,278 @@
+package archiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/arcabackup/arca/internal/arca"
+	"github.com/arcabackup/arca/internal/fsmeta"
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+)
+
+// run is the state of one Snapshot call.
+type run struct {
+	repo      Repo
+	opts      SnapshotOptions
+	meta      *fsmeta.Reader
+	excl      *Matcher
+	incl      *Matcher
+	files     chan *fileJob
+	chunks    chan *chunkJob
+	inFlight  *semaphore.Weighted
+	maxChunk  int64
+	bufs      sync.Pool
+	progress  counters
+	links     map[inodeKey]*future // the walker's only
+	warnMu    sync.Mutex
+	warnings  []Warning
+}
+
+type inodeKey struct{ dev, ino uint64 }
+
+// Snapshot backs up paths (files or directories) and saves a snapshot.
+//
+// The snapshot's root tree holds one node per path, named by the path's
+// last element ("root" for "/"); two paths with the same last element are
+// refused. On success the snapshot is durable: its blobs were flushed
+// before it was saved.
+func (a *Archiver) Snapshot(ctx context.Context, paths []string, opts SnapshotOptions) (*Result, error) {
+	roots, err := resolveRoots(paths)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.newRun(opts)
+	if err != nil {
+		return nil, err
+	}
+	started := a.opts.Now()
+	before := a.repo.Stats()
+	parent := r.loadParent(ctx)
+
+	stopReporting := r.startReporting(ctx, roots)
+	rootID, err := r.backup(ctx, a.opts, roots, parent)
+	if err == nil {
+		r.progress.setPhase(PhaseFlush)
+		err = a.repo.Flush(ctx)
+	}
+	if err != nil {
+		stopReporting()
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	sn := r.snapshot(roots, rootID, started, before, a.repo.Stats())
+	sn.Stats.Finished = a.opts.Now()
+	r.progress.setPhase(PhaseSnapshot)
+	id, err := a.repo.SaveSnapshot(ctx, sn)
+	stopReporting()
+	if err != nil {
+		return nil, fmt.Errorf("save snapshot: %w", err)
+	}
+	return &Result{ID: id, Snapshot: sn, Warnings: r.warnings}, nil
+}
+
+func (a *Archiver) newRun(opts SnapshotOptions) (*run, error) {
+	excl, err := NewMatcher(opts.Excludes)
+	if err != nil {
+		return nil, arca.Errorf(arca.CodeInvalidArgument, "Bad exclude pattern: %v.", err)
+	}
+	incl, err := NewMatcher(opts.Includes)
+	if err != nil {
+		return nil, arca.Errorf(arca.CodeInvalidArgument, "Bad include pattern: %v.", err)
+	}
+	meta := fsmeta.NewReader()
+	meta.NoXattrs = opts.NoXattrs
+	return &run{
+		repo:     a.repo,
+		opts:     opts,
+		meta:     meta,
+		excl:     excl,
+		incl:     incl,
+		files:    make(chan *fileJob, 4*a.opts.Readers),
+		chunks:   make(chan *chunkJob, 2*a.opts.Savers),
+		inFlight: semaphore.NewWeighted(a.opts.MaxInFlight),
+		maxChunk: a.opts.MaxInFlight,
+		links:    map[inodeKey]*future{},
+	}, nil
+}
+
+// root is one path to back up.
+type root struct {
+	path string // absolute, cleaned
+	name string // its node's name in the root tree
+}
+
+func resolveRoots(paths []string) ([]root, error) {
+	if len(paths) == 0 {
+		return nil, arca.Errorf(arca.CodeInvalidArgument, "Give at least one path to back up.")
+	}
+	seen := map[string]string{}
+	roots := make([]root, 0, len(paths))
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %q: %w", p, err)
+		}
+		name := filepath.Base(abs)
+		if name == "/" {
+			name = "root"
+		}
+		if other, dup := seen[name]; dup {
+			return nil, arca.Errorf(arca.CodeInvalidArgument,
+				"The paths %q and %q end in the same name %q; back them up in separate snapshots or back up their parent.", other, abs, name)
+		}
+		seen[name] = abs
+		roots = append(roots, root{path: abs, name: name})
+	}
+	return roots, nil
+}
+
+// backup runs the pipeline and returns the id of the root tree.
+func (r *run) backup(ctx context.Context, opts Options, roots []root, parent *tree.Tree) (repo.ID, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	var readers sync.WaitGroup
+	for range opts.Readers {
+		readers.Add(1)
+		g.Go(func() error {
+			defer readers.Done()
+			return r.readFiles(gctx)
+		})
+	}
+	g.Go(func() error {
+		readers.Wait()
+		close(r.chunks)
+		return nil
+	})
+	for range opts.Savers {
+		g.Go(func() error { return r.saveChunks(gctx) })
+	}
+	var rootID repo.ID
+	g.Go(func() error {
+		var err error
+		rootID, err = r.walkRoots(gctx, g, roots, parent)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return repo.ID{}, err
+	}
+	return rootID, ctx.Err()
+}
+
+// walkRoots walks every root, then waits for all of them and saves the
+// root tree. It is the only sender on r.files and closes it.
+func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, parent *tree.Tree) (repo.ID, error) {
+	entries := make([]*entry, 0, len(roots))
+	err := func() error {
+		defer close(r.files)
+		for _, rt := range roots {
+			e, err := r.rootEntry(ctx, g, rt, parent)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				entries = append(entries, e)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		return repo.ID{}, err
+	}
+	nodes, err := collect(ctx, entries)
+	if err != nil {
+		return repo.ID{}, err
+	}
+	if len(nodes) == 0 {
+		return repo.ID{}, arca.Errorf(arca.CodeInvalidArgument, "None of the paths could be read; see the warnings.")
+	}
+	return r.saveTree(ctx, nodes)
+}
+
+func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, rt root, parent *tree.Tree) (*entry, error) {
+	fi, err := os.Lstat(rt.path)
+	if err != nil {
+		r.warn(rt.path, err)
+		return nil, nil
+	}
+	var pn *tree.Node
+	if parent != nil {
+		pn = parent.Find(rt.name)
+	}
+	d := dirCtx{rootDev: 0, included: r.incl.Empty() || r.incl.Match(rt.path, fi.IsDir())}
+	e, err := r.newEntry(ctx, g, rt.path, fi, pn, d)
+	if e != nil {
+		e.rename(rt.name)
+	}
+	return e, err
+}
+
+func (r *run) warn(path string, err error) {
+	r.progress.warnings.Add(1)
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Op + ": " + pe.Err.Error()
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		msg = "vanished during the backup (" + msg + ")"
+	}
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	if len(r.warnings) < maxWarnings {
+		r.warnings = append(r.warnings, Warning{Path: path, Message: msg})
+	}
+}
+
+// loadParent loads the parent snapshot's root tree; a parent that cannot
+// be loaded is a warning and the backup reads everything.
+func (r *run) loadParent(ctx context.Context) *tree.Tree {
+	if r.opts.Parent == nil {
+		return nil
+	}
+	sn, err := r.repo.LoadSnapshot(ctx, *r.opts.Parent)
+	if err != nil {
+		r.warn("(parent snapshot "+r.opts.Parent.Short()+")", err)
+		return nil
+	}
+	t, err := r.loadTree(ctx, sn.Tree)
+	if err != nil {
+		r.warn("(parent snapshot "+r.opts.Parent.Short()+")", err)
+		return nil
+	}
+	return t
+}
+
+func (r *run) loadTree(ctx context.Context, id repo.ID) (*tree.Tree, error) {
+	data, err := r.repo.LoadBlob(ctx, repo.TreeBlob, id, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load tree %v: %w", id.Short(), err)
+	}
+	return tree.Decode(data)
+}
+
+func (r *run) snapshot(roots []root, rootID repo.ID, started time.Time, before, after repo.SaveStats) *repo.Snapshot {
+	sn := r.opts.Template
+	if sn.Time.IsZero() {
+		sn.Time = started
+	}
+	sn.Paths = make([]string, len(roots))
+	for i, rt := range roots {
+		sn.Paths[i] = rt.path
+	}
+	sn.Tree = rootID
+	sn.Parent = r.opts.Parent
+	sn.Excludes = r.opts.Excludes
+	sn.ContentDigest = "ARCA-TREE:" + rootID.String()
+	sn.Stats = r.progress.stats()
+	sn.Stats.Started = started
+	sn.Stats.BytesStored = after.BytesStored - before.BytesStored
+	sn.Stats.Warnings = r.progress.warnings.Load()
+	return &sn
+}

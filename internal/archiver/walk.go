@@ -1,0 +1,227 @@
+package archiver
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+)
+
+// future is a node that is still being worked on: a file being read or a
+// directory whose entries are not all done. Its owner fills node (or sets
+// skip) and then closes done.
+type future struct {
+	done chan struct{}
+	node tree.Node
+	skip bool // dropped, with a warning
+}
+
+func newFuture(n tree.Node) *future { return &future{done: make(chan struct{}), node: n} }
+
+func resolved(n tree.Node) *future {
+	f := newFuture(n)
+	close(f.done)
+	return f
+}
+
+func (f *future) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// entry is one entry of a directory being walked.
+type entry struct {
+	fut    *future
+	linkOf *future // a further hard link of a file: its content comes from linkOf
+	name   string  // overrides the node's name if set (roots)
+}
+
+func (e *entry) rename(name string) { e.name = name }
+
+// collect waits for the entries and returns their nodes, sorted, without
+// the skipped ones.
+func collect(ctx context.Context, entries []*entry) ([]tree.Node, error) {
+	nodes := make([]tree.Node, 0, len(entries))
+	for _, e := range entries {
+		if err := e.fut.wait(ctx); err != nil {
+			return nil, err
+		}
+		if e.fut.skip {
+			continue
+		}
+		n := e.fut.node
+		if e.linkOf != nil {
+			if err := e.linkOf.wait(ctx); err != nil {
+				return nil, err
+			}
+			if e.linkOf.skip {
+				continue // the linked file could not be read: warned there
+			}
+			n.Content, n.Size = e.linkOf.node.Content, e.linkOf.node.Size
+		}
+		if e.name != "" {
+			n.Name = e.name
+		}
+		nodes = append(nodes, n)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return nodes, nil
+}
+
+// dirCtx is what a directory's entries inherit.
+type dirCtx struct {
+	rootDev  uint64 // device of the backup path, for OneFileSystem (0: not yet known)
+	included bool   // inside a path an include pattern selected (or no includes)
+}
+
+// newEntry makes the entry for the file at path, whose lstat result is fi.
+// pn is the node of the same path in the parent snapshot, if any. It
+// returns nil for a path that is excluded or could not be read (warned).
+func (r *run) newEntry(ctx context.Context, g *errgroup.Group, path string, fi fs.FileInfo, pn *tree.Node, d dirCtx) (*entry, error) {
+	isDir := fi.IsDir()
+	if r.excl.Match(path, isDir) {
+		return nil, nil
+	}
+	included := d.included || r.incl.Match(path, isDir)
+	if !included && !isDir {
+		return nil, nil
+	}
+	n, err := r.meta.Node(path, fi)
+	if err != nil {
+		r.warn(path, err)
+		return nil, nil
+	}
+	switch n.Type {
+	case tree.TypeDir:
+		r.progress.dirs.Add(1)
+		if d.rootDev == 0 {
+			d.rootDev = n.DeviceID
+		}
+		sub := dirCtx{rootDev: d.rootDev, included: included}
+		if r.opts.OneFileSystem && n.DeviceID != d.rootDev {
+			return &entry{fut: r.finishLater(ctx, g, path, n, nil, sub)}, nil
+		}
+		fut, err := r.walkDir(ctx, g, path, n, r.parentSubtree(ctx, path, pn), sub)
+		return &entry{fut: fut}, err
+	case tree.TypeFile:
+		return r.fileEntry(ctx, path, n, pn)
+	}
+	r.progress.others.Add(1)
+	r.progress.filesDone.Add(1)
+	return &entry{fut: resolved(n)}, nil
+}
+
+// walkDir lists and walks the directory at path and returns the future of
+// its node, done once its tree is saved.
+func (r *run) walkDir(ctx context.Context, g *errgroup.Group, path string, n tree.Node, parent *tree.Tree, d dirCtx) (*future, error) {
+	names, err := readDirNames(path)
+	if err != nil {
+		r.warn(path, err) // saved with what could be listed
+	}
+	entries := make([]*entry, 0, len(names))
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p := path + "/" + name
+		if path == "/" {
+			p = "/" + name
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			r.warn(p, err)
+			continue
+		}
+		var pn *tree.Node
+		if parent != nil {
+			pn = parent.Find(name)
+		}
+		e, err := r.newEntry(ctx, g, p, fi, pn, d)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			entries = append(entries, e)
+		}
+	}
+	return r.finishLater(ctx, g, path, n, entries, d), nil
+}
+
+// finishLater returns the future of a directory node whose tree is saved
+// once all entries are done.
+func (r *run) finishLater(ctx context.Context, g *errgroup.Group, path string, n tree.Node, entries []*entry, d dirCtx) *future {
+	fut := newFuture(n)
+	g.Go(func() error {
+		nodes, err := collect(ctx, entries)
+		if err != nil {
+			return err
+		}
+		if !d.included && len(nodes) == 0 {
+			fut.skip = true // nothing selected by the include patterns below
+			close(fut.done)
+			return nil
+		}
+		id, err := r.saveTree(ctx, nodes)
+		if err != nil {
+			return err
+		}
+		sub := tree.ID(id)
+		fut.node.Subtree = &sub
+		close(fut.done)
+		return nil
+	})
+	return fut
+}
+
+func (r *run) saveTree(ctx context.Context, nodes []tree.Node) (repo.ID, error) {
+	data, err := tree.Encode(&tree.Tree{Nodes: nodes})
+	if err != nil {
+		return repo.ID{}, err
+	}
+	id, added, err := r.repo.SaveBlob(ctx, repo.TreeBlob, data)
+	if err != nil {
+		return repo.ID{}, err
+	}
+	if added {
+		r.progress.treeBlobs.Add(1)
+		r.progress.bytesAdded.Add(uint64(len(data)))
+	}
+	return id, nil
+}
+
+// parentSubtree loads the parent snapshot's tree of a directory; a tree
+// that cannot be loaded only costs the reuse of its files (a warning).
+func (r *run) parentSubtree(ctx context.Context, path string, pn *tree.Node) *tree.Tree {
+	if pn == nil || pn.Type != tree.TypeDir || pn.Subtree == nil {
+		return nil
+	}
+	t, err := r.loadTree(ctx, *pn.Subtree)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.warn(path, errors.New("parent snapshot's tree unreadable, files read again: "+err.Error()))
+		}
+		return nil
+	}
+	return t
+}
+
+func readDirNames(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	sort.Strings(names)
+	return names, err
+}
