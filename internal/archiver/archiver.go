@@ -57,6 +57,8 @@ type Options struct {
 type Archiver struct {
 	repo Repo
 	opts Options
+	// testHookOpen, set by tests only, runs before a file is opened.
+	testHookOpen func(path string)
 }
 
 // New returns an Archiver writing into r.

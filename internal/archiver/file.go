@@ -92,6 +92,9 @@ func (r *run) readFiles(ctx context.Context) error {
 
 func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error {
 	n := &job.fut.node
+	if r.testHookOpen != nil {
+		r.testHookOpen(job.path)
+	}
 	f, err := openFile(job.path)
 	if err != nil {
 		return r.dropFile(job, err)

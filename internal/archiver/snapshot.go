@@ -20,20 +20,22 @@ import (
 
 // run is the state of one Snapshot call.
 type run struct {
-	repo      Repo
-	opts      SnapshotOptions
-	meta      *fsmeta.Reader
-	excl      *Matcher
-	incl      *Matcher
-	files     chan *fileJob
-	chunks    chan *chunkJob
-	inFlight  *semaphore.Weighted
-	maxChunk  int64
-	bufs      sync.Pool
-	progress  counters
-	links     map[inodeKey]*future // the walker's only
-	warnMu    sync.Mutex
-	warnings  []Warning
+	repo     Repo
+	opts     SnapshotOptions
+	meta     *fsmeta.Reader
+	excl     *Matcher
+	incl     *Matcher
+	files    chan *fileJob
+	chunks   chan *chunkJob
+	inFlight *semaphore.Weighted
+	maxChunk int64
+	bufs     sync.Pool
+	progress counters
+	links    map[inodeKey]*future // the walker's only
+	warnMu   sync.Mutex
+	warnings []Warning
+
+	testHookOpen func(path string)
 }
 
 type inodeKey struct{ dev, ino uint64 }
@@ -100,6 +102,8 @@ func (a *Archiver) newRun(opts SnapshotOptions) (*run, error) {
 		inFlight: semaphore.NewWeighted(a.opts.MaxInFlight),
 		maxChunk: a.opts.MaxInFlight,
 		links:    map[inodeKey]*future{},
+
+		testHookOpen: a.testHookOpen,
 	}, nil
 }
 

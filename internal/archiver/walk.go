@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -101,6 +102,9 @@ func (r *run) newEntry(ctx context.Context, g *errgroup.Group, path string, fi f
 		r.warn(path, err)
 		return nil, nil
 	}
+	// Access times are not kept: reading a directory changes its own, so
+	// every backup would write new trees.
+	n.AccessTime = time.Time{}
 	switch n.Type {
 	case tree.TypeDir:
 		r.progress.dirs.Add(1)
