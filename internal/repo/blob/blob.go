@@ -101,6 +101,13 @@ type Store interface {
 	Location() string
 }
 
+// Unwrapper is implemented by decorators (retry, limit, ...): Unwrap returns
+// the Store they wrap, so a caller can look for an optional capability of
+// the store underneath.
+type Unwrapper interface {
+	Unwrap() Store
+}
+
 // ReadAll is a convenience that reads a whole object.
 func ReadAll(ctx context.Context, s Store, name string) ([]byte, error) {
 	rc, err := s.Get(ctx, name, 0, -1)
