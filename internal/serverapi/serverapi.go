@@ -101,7 +101,7 @@ type Problem struct {
 // for a while reporting progress, for checking a deployment end to end.
 type SelftestRequest struct {
 	DurationMS int  `json:"duration_ms,omitempty" minimum:"0" maximum:"3600000" doc:"How long the task runs, in milliseconds."`
-	Steps      int  `json:"steps,omitempty" minimum:"0" maximum:"100000" doc:"How many progress updates it reports."`
+	Steps      int  `json:"steps,omitempty" minimum:"0" maximum:"10000" doc:"How many progress updates it reports."`
 	Fail       bool `json:"fail,omitempty" doc:"End failed instead of succeeded."`
 }
 
