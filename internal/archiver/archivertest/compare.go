@@ -75,6 +75,9 @@ func Scan(t testing.TB, dir string, dirTimes bool) map[string]Entry {
 		t.Fatalf("scan %s: %v", dir, err)
 	}
 	for _, paths := range inodes {
+		if len(paths) < 2 {
+			continue // linked from outside the scanned tree only
+		}
 		sort.Strings(paths)
 		for _, p := range paths {
 			e := out[p]

@@ -1,0 +1,372 @@
+package restorer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/arcabackup/arca/internal/fsmeta"
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+)
+
+// restore is the state of one Restore call.
+type restore struct {
+	repo  Repo
+	root  *os.Root
+	opts  Options
+	apply fsmeta.ApplyOptions
+	rep   report
+	prog  counters
+	bufs  sync.Pool
+	jobs  chan fileJob
+
+	// the walker's own
+	dirs   []dirMeta
+	firsts map[inodeKey]string
+	links  []linkJob
+
+	failedMu sync.Mutex
+	failed   map[string]bool // files that could not be written
+}
+
+type inodeKey struct{ dev, ino uint64 }
+
+type fileJob struct {
+	path string
+	node *tree.Node
+}
+
+type linkJob struct {
+	path  string
+	first string
+	node  *tree.Node
+}
+
+type dirMeta struct {
+	path    string
+	node    *tree.Node
+	existed bool
+}
+
+// Restore writes the tree with root id treeID (or the subtree opts.Path of
+// it) into the directory target, which is created if missing. Per-file
+// problems are listed in the result; the error is for what stops the whole
+// restore (a cancelled context, an unreadable root tree, a target that
+// cannot be opened). The result is valid also when the error is not nil.
+func (rs *Restorer) Restore(ctx context.Context, treeID repo.ID, target string, opts Options) (*Result, error) {
+	node, err := resolve(ctx, rs.repo, treeID, opts.Path)
+	if err != nil {
+		return &Result{}, fmt.Errorf("restore: %w", err)
+	}
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		return &Result{}, fmt.Errorf("restore: create target: %w", err)
+	}
+	root, err := os.OpenRoot(target)
+	if err != nil {
+		return &Result{}, fmt.Errorf("restore: open target: %w", err)
+	}
+	defer root.Close()
+	r := &restore{
+		repo:   rs.repo,
+		root:   root,
+		opts:   opts,
+		apply:  fsmeta.ApplyOptions{Owner: !opts.NoOwner && os.Geteuid() == 0},
+		jobs:   make(chan fileJob, 64),
+		firsts: map[inodeKey]string{},
+		failed: map[string]bool{},
+	}
+	stop := r.startReporting(ctx)
+	err = r.run(ctx, tree.ID(treeID), node)
+	stop()
+	res := r.rep.res
+	if err != nil {
+		return &res, fmt.Errorf("restore: %w", err)
+	}
+	return &res, nil
+}
+
+func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for range r.opts.workers() {
+		g.Go(func() error { return r.work(gctx) })
+	}
+	g.Go(func() error {
+		defer close(r.jobs)
+		defer r.prog.walked.Store(true)
+		switch {
+		case node == nil:
+			return r.walkDir(gctx, ".", rootID)
+		case node.Type == tree.TypeDir && node.Subtree != nil:
+			return r.walkDir(gctx, ".", *node.Subtree)
+		case node.Type == tree.TypeDir:
+			return nil
+		}
+		return r.inDir(gctx, ".", func(d *os.File) error { return r.entry(gctx, d, ".", node) })
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.makeLinks()
+	r.applyDirs()
+	return ctx.Err()
+}
+
+// inDir runs fn with an open handle on the directory rel.
+func (r *restore) inDir(ctx context.Context, rel string, fn func(d *os.File) error) error {
+	d, err := r.root.Open(rel)
+	if err != nil {
+		r.rep.fail(rel, err)
+		return nil
+	}
+	defer d.Close()
+	return fn(d)
+}
+
+// walkDir restores the entries of the tree id into the directory rel.
+func (r *restore) walkDir(ctx context.Context, rel string, id tree.ID) error {
+	t, err := loadTree(ctx, r.repo, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.rep.fail(rel, err)
+		return nil
+	}
+	return r.inDir(ctx, rel, func(d *os.File) error {
+		for i := range t.Nodes {
+			if err := r.entry(ctx, d, rel, &t.Nodes[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// entry restores one node into the directory rel (open as d). Only a
+// cancelled context is returned; everything else is a failure in the
+// report.
+func (r *restore) entry(ctx context.Context, d *os.File, rel string, n *tree.Node) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := path.Join(rel, n.Name)
+	if err := tree.ValidName(n.Name); err != nil {
+		r.rep.fail(path.Join(rel, fmt.Sprintf("%q", n.Name)), fmt.Errorf("refused: %w", err))
+		return nil
+	}
+	switch n.Type {
+	case tree.TypeDir:
+		existed, ok := r.makeDir(p)
+		if !ok {
+			return nil
+		}
+		r.dirs = append(r.dirs, dirMeta{path: p, node: n, existed: existed})
+		r.rep.add(func(res *Result) { res.Dirs++ })
+		if n.Subtree == nil {
+			return nil
+		}
+		return r.walkDir(ctx, p, *n.Subtree)
+	case tree.TypeFile:
+		return r.queueFile(ctx, p, n)
+	}
+	r.special(d, p, n)
+	return nil
+}
+
+// queueFile hands a file to the workers, or records a further hard link
+// to make once the files are written.
+func (r *restore) queueFile(ctx context.Context, p string, n *tree.Node) error {
+	if n.Links > 1 && n.Inode != 0 {
+		key := inodeKey{n.DeviceID, n.Inode}
+		if first, ok := r.firsts[key]; ok {
+			r.links = append(r.links, linkJob{path: p, first: first, node: n})
+			return nil
+		}
+		r.firsts[key] = p
+	}
+	r.prog.filesTotal.Add(1)
+	r.prog.bytesTotal.Add(n.Size)
+	select {
+	case r.jobs <- fileJob{path: p, node: n}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// makeDir makes sure p is a directory we may write into; it reports
+// whether it existed and whether the subtree can be restored.
+func (r *restore) makeDir(p string) (existed, ok bool) {
+	fi, err := r.root.Lstat(p)
+	switch {
+	case err == nil && fi.IsDir():
+		return true, true
+	case err == nil:
+		if r.opts.Overwrite == OverwriteNever {
+			r.rep.fail(p, errors.New("exists and is not a directory (overwrite policy: never)"))
+			return false, false
+		}
+		if err := r.root.Remove(p); err != nil {
+			r.rep.fail(p, err)
+			return false, false
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		r.rep.fail(p, err)
+		return false, false
+	}
+	if err := r.root.Mkdir(p, 0o700); err != nil {
+		r.rep.fail(p, err)
+		return false, false
+	}
+	return false, true
+}
+
+// existing applies the overwrite policy to an entry about to be created at
+// p: it returns keep=true to leave an existing entry alone, or removes it.
+func (r *restore) existing(p string, n *tree.Node) (keep bool, err error) {
+	fi, err := r.root.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch r.opts.Overwrite {
+	case OverwriteNever:
+		return true, nil
+	case OverwriteIfChanged:
+		if unchanged(fi, n) {
+			return true, nil
+		}
+	}
+	if fi.IsDir() {
+		return false, errors.New("exists as a directory")
+	}
+	return false, r.root.Remove(p)
+}
+
+func unchanged(fi fs.FileInfo, n *tree.Node) bool {
+	switch n.Type {
+	case tree.TypeFile:
+		return fi.Mode().IsRegular() && uint64(fi.Size()) == n.Size && fi.ModTime().Equal(n.ModTime)
+	case tree.TypeSymlink:
+		return fi.Mode()&fs.ModeSymlink != 0 && fi.ModTime().Equal(n.ModTime)
+	}
+	return false
+}
+
+func (r *restore) skipped(n *tree.Node) {
+	r.rep.add(func(res *Result) { res.Skipped++ })
+	r.prog.filesDone.Add(1)
+	r.prog.bytesDone.Add(n.Size)
+}
+
+// makeLinks creates the further hard links, after all files are written.
+func (r *restore) makeLinks() {
+	for _, l := range r.links {
+		r.failedMu.Lock()
+		firstFailed := r.failed[l.first]
+		r.failedMu.Unlock()
+		if firstFailed {
+			r.rep.fail(l.path, fmt.Errorf("hard link to %s, which failed", l.first))
+			continue
+		}
+		keep, err := r.existing(l.path, l.node)
+		switch {
+		case err != nil:
+			r.rep.fail(l.path, err)
+		case keep:
+			r.skipped(l.node)
+		default:
+			if err := r.root.Link(l.first, l.path); err != nil {
+				r.rep.fail(l.path, err)
+				continue
+			}
+			r.rep.add(func(res *Result) { res.Links++ })
+		}
+	}
+}
+
+// applyDirs sets directory metadata, deepest first, once nothing more is
+// written into them.
+func (r *restore) applyDirs() {
+	for i := len(r.dirs) - 1; i >= 0; i-- {
+		dm := r.dirs[i]
+		if dm.existed && r.opts.Overwrite == OverwriteNever {
+			continue
+		}
+		d, err := r.root.Open(dm.path)
+		if err != nil {
+			r.rep.fail(dm.path, err)
+			continue
+		}
+		err = fsmeta.ApplyFile(d, dm.node, r.apply, !r.opts.NoXattrs)
+		err = errors.Join(err, fsmeta.SetFileTimes(d, dm.node))
+		d.Close()
+		if err != nil {
+			r.rep.fail(dm.path, fmt.Errorf("metadata: %w", err))
+		}
+	}
+}
+
+// counters are the running totals for progress.
+type counters struct {
+	filesDone, filesTotal atomic.Uint64
+	bytesDone, bytesTotal atomic.Uint64
+	walked                atomic.Bool
+}
+
+func (r *restore) startReporting(ctx context.Context) (stop func()) {
+	if r.opts.Progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	interval := r.opts.ProgressInterval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.opts.Progress(r.progress(start))
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		r.opts.Progress(r.progress(start))
+	}
+}
+
+func (r *restore) progress(start time.Time) Progress {
+	r.rep.mu.Lock()
+	failures := r.rep.res.FailureCount
+	r.rep.mu.Unlock()
+	return Progress{
+		FilesDone:   r.prog.filesDone.Load(),
+		FilesTotal:  r.prog.filesTotal.Load(),
+		BytesDone:   r.prog.bytesDone.Load(),
+		BytesTotal:  r.prog.bytesTotal.Load(),
+		TotalsFinal: r.prog.walked.Load(),
+		Failures:    failures,
+		Elapsed:     time.Since(start),
+	}
+}
