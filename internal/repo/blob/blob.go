@@ -2,6 +2,7 @@
 // immutable objects ("blobs" of the storage, not to be confused with the
 // repository's content blobs) addressed by slash-separated names such as
 // "config", "keys/<id>", "data/ab/<id>", "index/<id>", "snapshots/<id>".
+// Every Store accepts exactly the names ValidName accepts.
 //
 // Implementations live in child packages named for their technology (local,
 // s3, mem); decorators (retry, limit) take a Store and return a Store; the

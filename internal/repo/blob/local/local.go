@@ -9,6 +9,11 @@
 // never overwritten, and is durable when Put returns. The file system must
 // support hard links (every local POSIX file system does; some network and
 // FUSE file systems do not).
+//
+// Unlike on S3, one name cannot be both an object and a directory of other
+// objects ("a" and "a/b"); the repository layout never asks for that. A Put
+// interrupted by a crash can leave a temporary file behind: it is never
+// listed, and RemoveTemporary deletes such files.
 package local
 
 import (

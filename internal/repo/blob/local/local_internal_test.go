@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -120,5 +121,36 @@ func TestLocation(t *testing.T) {
 	s := newTestStore(t)
 	if want := "local:" + s.root; s.Location() != want || !filepath.IsAbs(s.root) {
 		t.Errorf("Location() = %q, want %q (absolute)", s.Location(), want)
+	}
+}
+
+func TestRemoveTemporary(t *testing.T) {
+	s := newTestStore(t)
+	if err := s.Put(t.Context(), "data/ab/abcd", []byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(s.root, "data", "ab", ".tmp-stale")
+	fresh := filepath.Join(s.root, "data", "ab", ".tmp-fresh")
+	now := time.Now()
+	for p, mtime := range map[string]time.Time{stale: now.Add(-2 * time.Hour), fresh: now} {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.RemoveTemporary(t.Context(), now.Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Errorf("RemoveTemporary = %d, %v; want 1, nil", n, err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale temporary file: %v, want it removed", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temporary file: %v, want it kept", err)
+	}
+	if _, err := s.Stat(t.Context(), "data/ab/abcd"); err != nil {
+		t.Errorf("object: %v, want it kept", err)
 	}
 }

@@ -121,3 +121,44 @@ func TestNewChecksBucket(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeConditionalPut(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Prefix = "repo"
+	s := newStore(t, cfg)
+	if err := s.ProbeConditionalPut(t.Context()); err != nil {
+		t.Fatalf("ProbeConditionalPut on versitygw: %v", err)
+	}
+	var names []string
+	err := s.List(t.Context(), "", func(fi blob.Info) error { names = append(names, fi.Name); return nil })
+	if err != nil || len(names) != 0 {
+		t.Errorf("List after probe = %q, %v; want nothing", names, err)
+	}
+}
+
+// ignoringTransport answers a refused conditional PUT with success, as a
+// server that ignores If-None-Match would. (Dropping the header instead
+// would break the request's signature.)
+type ignoringTransport struct{}
+
+func (ignoringTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && req.Method == http.MethodPut && resp.StatusCode == http.StatusPreconditionFailed {
+		resp.Body.Close()
+		resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
+		resp.Body = io.NopCloser(strings.NewReader(""))
+		resp.ContentLength = 0
+		resp.Header.Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+	}
+	return resp, err
+}
+
+func TestProbeDetectsIgnoredCondition(t *testing.T) {
+	cfg := testConfig(t)
+	newStore(t, cfg)
+	cfg.Transport = ignoringTransport{}
+	s := newStore(t, cfg)
+	if err := s.ProbeConditionalPut(t.Context()); !errors.Is(err, s3.ErrNoConditionalPut) {
+		t.Errorf("ProbeConditionalPut through a transport dropping the condition: %v, want ErrNoConditionalPut", err)
+	}
+}
