@@ -1,0 +1,157 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func randBlobs(r *rand.Rand, pack byte, n int) []Blob {
+	out := make([]Blob, n)
+	for i := range out {
+		var id [32]byte
+		binary.LittleEndian.PutUint64(id[:], r.Uint64())
+		binary.LittleEndian.PutUint64(id[8:], r.Uint64())
+		out[i] = Blob{Type: uint8(1 + r.IntN(2)), Flags: uint8(r.IntN(2)), ID: id, Pack: [32]byte{pack}, Offset: r.Uint32(), Length: 1 + r.Uint32()%1000, RawLength: r.Uint32() & rawMask}
+	}
+	return out
+}
+
+func TestEntryIs48Bytes(t *testing.T) {
+	if got := unsafe.Sizeof(entry{}); got != entrySize {
+		t.Errorf("entry has %d bytes, want %d", got, entrySize)
+	}
+}
+
+func testIndex(t *testing.T, opts Options) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := New(opts)
+	defer x.Close()
+	var all []Blob
+	for p := 0; p < 40; p++ {
+		b := randBlobs(r, byte(p), 1+r.IntN(300))
+		if err := x.Add(b); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if x.Len() != len(all) || x.Packs() != 40 {
+		t.Fatalf("Len %d Packs %d, want %d and 40", x.Len(), x.Packs(), len(all))
+	}
+	for _, b := range all {
+		got, ok := x.Lookup(b.Type, b.ID)
+		if !ok {
+			t.Fatalf("blob %x not found", b.ID[:4])
+		}
+		if diff := cmp.Diff(b, got); diff != "" {
+			t.Fatalf("Lookup (-want +got):\n%s", diff)
+		}
+		if x.Has(3-b.Type, b.ID) {
+			t.Fatalf("blob %x found under the other type", b.ID[:4])
+		}
+	}
+	if x.Has(1, [32]byte{0xff, 1}) {
+		t.Error("Has(random id) = true")
+	}
+	n := 0
+	if err := x.Each(func(Blob) error { n++; return nil }); err != nil || n != len(all) {
+		t.Errorf("Each visited %d (err %v), want %d", n, err, len(all))
+	}
+	if len(x.segs) > 8 {
+		t.Errorf("%d segments after 40 adds; compaction is not working", len(x.segs))
+	}
+}
+
+func TestIndexMemory(t *testing.T) { testIndex(t, Options{}) }
+
+func TestIndexSpilled(t *testing.T) {
+	testIndex(t, Options{SpillDir: t.TempDir(), SpillEntries: 100})
+}
+
+func TestSpilledSameIDBothTypesAcrossBlocks(t *testing.T) {
+	// 2*blockEntries entries with ids such that one id has both types and
+	// sits at a block boundary.
+	var blobs []Blob
+	for i := 0; i < 2*blockEntries; i++ {
+		var id [32]byte
+		binary.BigEndian.PutUint32(id[:], uint32(i))
+		blobs = append(blobs, Blob{Type: 1, ID: id, Length: 1})
+	}
+	var edge [32]byte
+	binary.BigEndian.PutUint32(edge[:], uint32(blockEntries-1))
+	blobs = append(blobs, Blob{Type: 2, ID: edge, Length: 2})
+	x := New(Options{SpillDir: t.TempDir(), SpillEntries: 1})
+	defer x.Close()
+	if err := x.Add(blobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blobs {
+		if got, ok := x.Lookup(b.Type, b.ID); !ok || got.Length != b.Length {
+			t.Errorf("Lookup(%d, %x) = %v, %v", b.Type, b.ID[:4], got, ok)
+		}
+	}
+}
+
+func TestObjectRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	o := &Object{Supersedes: [][32]byte{{1}, {2}}, Packs: []PackEntries{{ID: [32]byte{7}, Blobs: randBlobs(r, 7, 5)}, {ID: [32]byte{8}, Blobs: randBlobs(r, 8, 2)}}}
+	got, err := DecodeObject(o.Encode(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(o, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if n := len(got.Blobs()); n != 7 {
+		t.Errorf("Blobs() has %d, want 7", n)
+	}
+	enc := o.Encode(nil)
+	for _, bad := range [][]byte{nil, enc[:len(enc)-1], append(enc, 0), append([]byte("XIDX"), enc[4:]...)} {
+		if _, err := DecodeObject(bad); !errors.Is(err, ErrFormat) {
+			t.Errorf("DecodeObject(%d bytes) = %v, want ErrFormat", len(bad), err)
+		}
+	}
+}
+
+func FuzzDecodeObject(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	f.Add((&Object{Packs: []PackEntries{{ID: [32]byte{1}, Blobs: randBlobs(r, 1, 3)}}}).Encode(nil))
+	f.Add((&Object{Supersedes: [][32]byte{{9}}}).Encode(nil))
+	f.Add([]byte("AIDX\x01\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o, err := DecodeObject(b)
+		if err != nil {
+			return
+		}
+		again, err := DecodeObject(o.Encode(nil))
+		if err != nil {
+			t.Fatalf("re-encoded object does not decode: %v", err)
+		}
+		if diff := cmp.Diff(o, again); diff != "" {
+			t.Errorf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+// BenchmarkIndexMemory reports bytes per blob of a 1M-entry index.
+func BenchmarkIndexLookup(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := New(Options{})
+	var all []Blob
+	for p := 0; p < 100; p++ {
+		bl := randBlobs(r, byte(p), 10000)
+		_ = x.Add(bl)
+		all = append(all, bl...)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		bl := all[i%len(all)]
+		if !x.Has(bl.Type, bl.ID) {
+			b.Fatal("missing")
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package index
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+)
+
+// segment is an immutable sorted run of entries.
+type segment interface {
+	len() int
+	find(id *[32]byte, typ uint8) (entry, bool)
+	// each calls fn for every entry in order.
+	each(fn func(*entry) error) error
+	close() error
+}
+
+// memSegment keeps its entries in one slice.
+type memSegment []entry
+
+func (s memSegment) len() int     { return len(s) }
+func (s memSegment) close() error { return nil }
+
+func (s memSegment) find(id *[32]byte, typ uint8) (entry, bool) {
+	i, ok := slices.BinarySearchFunc(s, struct{}{}, func(e entry, _ struct{}) int { return -compareKey(id, typ, &e) })
+	if !ok {
+		return entry{}, false
+	}
+	return s[i], true
+}
+
+func (s memSegment) each(fn func(*entry) error) error {
+	for i := range s {
+		if err := fn(&s[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileSegment keeps its entries in a file and, in memory, the first id of
+// every block of blockEntries entries. A lookup reads one block (12 KiB):
+// the operating system's page cache is the cache.
+type fileSegment struct {
+	f      *os.File
+	n      int
+	firsts [][32]byte
+	pool   *sync.Pool // *[]byte of blockEntries*entrySize
+}
+
+const blockEntries = 256
+
+func encodeEntry(b []byte, e *entry) {
+	copy(b[:32], e.id[:])
+	binary.LittleEndian.PutUint32(b[32:], e.pack)
+	binary.LittleEndian.PutUint32(b[36:], e.offset)
+	binary.LittleEndian.PutUint32(b[40:], e.length)
+	binary.LittleEndian.PutUint32(b[44:], e.meta)
+}
+
+func decodeEntry(b []byte) entry {
+	var e entry
+	copy(e.id[:], b[:32])
+	e.pack = binary.LittleEndian.Uint32(b[32:])
+	e.offset = binary.LittleEndian.Uint32(b[36:])
+	e.length = binary.LittleEndian.Uint32(b[40:])
+	e.meta = binary.LittleEndian.Uint32(b[44:])
+	return e
+}
+
+// spill writes a sorted run to a new file in dir. next yields the entries
+// in order and false at the end.
+func spill(dir string, n int, next func() (entry, bool)) (_ *fileSegment, err error) {
+	f, err := os.CreateTemp(dir, "index-*.seg")
+	if err != nil {
+		return nil, fmt.Errorf("create index segment: %w", err)
+	}
+	// The file is private scratch: unlink it at once so it never outlives
+	// the process, even after a crash.
+	_ = os.Remove(f.Name())
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	s := &fileSegment{f: f, n: n, firsts: make([][32]byte, 0, n/blockEntries+1)}
+	var buf [entrySize]byte
+	for i := 0; i < n; i++ {
+		e, ok := next()
+		if !ok {
+			return nil, errors.New("spill: run shorter than announced")
+		}
+		if i%blockEntries == 0 {
+			s.firsts = append(s.firsts, e.id)
+		}
+		encodeEntry(buf[:], &e)
+		if _, err := w.Write(buf[:]); err != nil {
+			return nil, fmt.Errorf("write index segment: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return nil, fmt.Errorf("write index segment: %w", err)
+	}
+	s.pool = &sync.Pool{New: func() any { b := make([]byte, blockEntries*entrySize); return &b }}
+	return s, nil
+}
+
+func (s *fileSegment) len() int     { return s.n }
+func (s *fileSegment) close() error { return s.f.Close() }
+
+func (s *fileSegment) find(id *[32]byte, typ uint8) (entry, bool) {
+	// The last block whose first id is <= id. Equal ids with different
+	// types may straddle a block boundary, so also look one block back.
+	b, _ := slices.BinarySearchFunc(s.firsts, *id, func(f, t [32]byte) int {
+		if c := bytes.Compare(f[:], t[:]); c != 0 {
+			return c
+		}
+		return 1 // equal counts as greater: b is the first block starting at id or later
+	})
+	if b > 0 {
+		if e, ok := s.findInBlock(b-1, id, typ); ok {
+			return e, true
+		}
+	}
+	if b < len(s.firsts) && s.firsts[b] == *id {
+		return s.findInBlock(b, id, typ)
+	}
+	return entry{}, false
+}
+
+func (s *fileSegment) findInBlock(blk int, id *[32]byte, typ uint8) (entry, bool) {
+	bp := s.pool.Get().(*[]byte)
+	defer s.pool.Put(bp)
+	cnt := min(blockEntries, s.n-blk*blockEntries)
+	buf := (*bp)[:cnt*entrySize]
+	if _, err := s.f.ReadAt(buf, int64(blk)*blockEntries*entrySize); err != nil && !errors.Is(err, io.EOF) {
+		return entry{}, false
+	}
+	lo, hi := 0, cnt
+	for lo < hi {
+		m := (lo + hi) / 2
+		e := decodeEntry(buf[m*entrySize:])
+		c := compareKey(id, typ, &e)
+		if c == 0 {
+			return e, true
+		}
+		if c < 0 {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return entry{}, false
+}
+
+func (s *fileSegment) each(fn func(*entry) error) error {
+	r := bufio.NewReaderSize(io.NewSectionReader(s.f, 0, int64(s.n)*entrySize), 1<<20)
+	var buf [entrySize]byte
+	for i := 0; i < s.n; i++ {
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return fmt.Errorf("read index segment: %w", err)
+		}
+		e := decodeEntry(buf[:])
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
