@@ -1,0 +1,101 @@
+package restorer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+)
+
+// StreamOptions tune WriteTar and WriteZip.
+type StreamOptions struct {
+	// Path selects a subtree, as in Options.Path.
+	Path string
+}
+
+// streamer walks a tree in order (a directory before its entries) for the
+// archive writers. Entries with unsafe names are refused and reported,
+// never written.
+type streamer struct {
+	repo Repo
+	rep  report
+	buf  []byte
+}
+
+// walk calls fn for every node below the subtree opts.Path of root, with
+// its slash-separated path inside the archive.
+func (s *streamer) walk(ctx context.Context, root repo.ID, opts StreamOptions, fn func(p string, n *tree.Node) error) error {
+	node, err := resolve(ctx, s.repo, tree.ID(root), opts.Path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case node == nil:
+		return s.walkTree(ctx, "", tree.ID(root), fn)
+	case node.Type == tree.TypeDir:
+		if node.Subtree == nil {
+			return nil
+		}
+		return s.walkTree(ctx, "", *node.Subtree, fn)
+	}
+	return s.visit(ctx, "", node, fn)
+}
+
+func (s *streamer) walkTree(ctx context.Context, prefix string, id tree.ID, fn func(string, *tree.Node) error) error {
+	t, err := loadTree(ctx, s.repo, id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", prefix, err) // a missing directory cannot be skipped silently
+	}
+	for i := range t.Nodes {
+		if err := s.visit(ctx, prefix, &t.Nodes[i], fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *streamer) visit(ctx context.Context, prefix string, n *tree.Node, fn func(string, *tree.Node) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := tree.ValidName(n.Name); err != nil {
+		s.rep.fail(path.Join(prefix, fmt.Sprintf("%q", n.Name)), fmt.Errorf("refused: %w", err))
+		return nil
+	}
+	p := path.Join(prefix, n.Name)
+	if err := fn(p, n); err != nil {
+		return err
+	}
+	if n.Type == tree.TypeDir && n.Subtree != nil {
+		return s.walkTree(ctx, p, *n.Subtree, fn)
+	}
+	return nil
+}
+
+// copyContent writes the file's verified blobs to w. A damaged blob is an
+// error: the archive cannot be continued once a header promised n.Size
+// bytes.
+func (s *streamer) copyContent(ctx context.Context, w io.Writer, p string, n *tree.Node) error {
+	var written uint64
+	for i, id := range n.Content {
+		data, err := s.repo.LoadBlob(ctx, repo.DataBlob, id, s.buf)
+		if err != nil {
+			return fmt.Errorf("%s: blob %d of %d: %w", p, i+1, len(n.Content), err)
+		}
+		s.buf = data
+		if written+uint64(len(data)) > n.Size {
+			return fmt.Errorf("%s: content longer than its size %d: %w", p, n.Size, repo.ErrIntegrity)
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		written += uint64(len(data))
+	}
+	if written != n.Size {
+		return fmt.Errorf("%s: content is %d bytes, the snapshot says %d: %w", p, written, n.Size, repo.ErrIntegrity)
+	}
+	return nil
+}
