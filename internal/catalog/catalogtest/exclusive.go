@@ -1,6 +1,9 @@
 package catalogtest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,6 +19,8 @@ var exclusiveTests = []test{
 	{"CancelBlockedKeepsHolder", testExclusiveCancelBlocked},
 	{"ReleasedKeyIsFree", testExclusiveReleased},
 	{"OtherKeysIndependent", testExclusiveOtherKeys},
+	{"ConcurrentCreates", testExclusiveConcurrent},
+	{"NoStrandedWaiter", testExclusiveNoStrandedWaiter},
 }
 
 func testExclusiveRefused(t *testing.T, open Opener) {
@@ -124,5 +129,117 @@ func testExclusiveOtherKeys(t *testing.T, open Opener) {
 	got := e.claim("w1", 10, "backup")
 	if d := cmp.Diff([]string{a.ID, b.ID, c.ID}, ids(got)); d != "" {
 		t.Errorf("claim of tasks on different keys (-want +got):\n%s", d)
+	}
+}
+
+// testExclusiveConcurrent: creates racing for one free key: one takes it,
+// the others are refused (naming the winner) or, waiting, blocked.
+func testExclusiveConcurrent(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	const n = 10
+	for _, wait := range []bool{false, true} {
+		key, op := "source:s1", arca.Operation("backup")
+		if wait {
+			key, op = "repo:r1", "prune"
+		}
+		cs := make([]catalog.CreateTask, n)
+		for i := range cs {
+			cs[i] = e.prepare(keyed(op, key, wait))
+		}
+		tasks := make([]arca.Task, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				tasks[i], _, errs[i] = e.s.CreateTask(e.ctx, cs[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		var winners, losers []arca.Task
+		for i := range n {
+			var ae *arca.Error
+			switch {
+			case errs[i] == nil && tasks[i].State == arca.TaskQueued:
+				winners = append(winners, tasks[i])
+			case errs[i] == nil && tasks[i].State == arca.TaskBlocked && wait:
+				losers = append(losers, tasks[i])
+			case errors.As(errs[i], &ae) && ae.Code == arca.CodeFeatureInUse && !wait:
+				losers = append(losers, arca.Task{ID: ae.Details["task_id"]})
+			default:
+				t.Fatalf("concurrent create (wait %v): %s, %v", wait, tasks[i].State, errs[i])
+			}
+		}
+		if len(winners) != 1 {
+			t.Fatalf("wait %v: %d creates took the key, want 1", wait, len(winners))
+		}
+		for _, l := range losers {
+			if !wait && l.ID != winners[0].ID {
+				t.Errorf("refusal names task %s, the key is held by %s", l.ID, winners[0].ID)
+			}
+		}
+		if wait {
+			checkWaitersInOrder(t, e, winners[0], len(losers))
+		}
+	}
+}
+
+// checkWaitersInOrder finishes the holder and then each promoted task in
+// turn: the waiters get the key one at a time, oldest first.
+func checkWaitersInOrder(t *testing.T, e *env, holder arca.Task, waiters int) {
+	t.Helper()
+	blocked, err := e.s.ListTasks(e.ctx, catalog.TaskFilter{Operation: holder.Operation,
+		States: []arca.TaskState{arca.TaskBlocked}})
+	if err != nil || len(blocked) != waiters {
+		t.Fatalf("blocked tasks = %d, %v; want %d", len(blocked), err, waiters)
+	}
+	current := holder
+	for _, next := range blocked {
+		e.finish(current.ID, "", arca.TaskSucceeded)
+		queued, err := e.s.ListTasks(e.ctx, catalog.TaskFilter{Operation: holder.Operation,
+			States: []arca.TaskState{arca.TaskQueued}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]string{next.ID}, ids(queued)); d != "" {
+			t.Fatalf("queued after %s finished (-want +got):\n%s", current.ID, d)
+		}
+		current = queued[0]
+	}
+	e.finish(current.ID, "", arca.TaskSucceeded)
+}
+
+// testExclusiveNoStrandedWaiter races a holder's end against a new task
+// waiting for its key: whichever wins, the waiter ends up queued, never
+// blocked on a key nobody holds.
+func testExclusiveNoStrandedWaiter(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	for i := range 15 {
+		key := fmt.Sprintf("repo:r%d", i)
+		holder := e.create(keyed("prune", key, true))
+		c := e.prepare(keyed("prune", key, true))
+		now := e.tick()
+		var waiter arca.Task
+		var errFinish, errCreate error
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			<-start
+			_, errFinish = e.s.FinishTask(e.ctx, holder.ID, "", catalog.Finish{State: arca.TaskSucceeded}, now)
+		})
+		wg.Go(func() {
+			<-start
+			waiter, _, errCreate = e.s.CreateTask(e.ctx, c)
+		})
+		close(start)
+		wg.Wait()
+		if errFinish != nil || errCreate != nil {
+			t.Fatalf("round %d: finish %v, create %v", i, errFinish, errCreate)
+		}
+		if got := e.get(waiter.ID); got.State != arca.TaskQueued {
+			t.Fatalf("round %d: the waiter is %s (%q) after the holder ended, want queued", i, got.State, got.BlockedReason)
+		}
 	}
 }
