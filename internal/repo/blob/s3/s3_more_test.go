@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -160,5 +161,30 @@ func TestProbeDetectsIgnoredCondition(t *testing.T) {
 	s := newStore(t, cfg)
 	if err := s.ProbeConditionalPut(t.Context()); !errors.Is(err, s3.ErrNoConditionalPut) {
 		t.Errorf("ProbeConditionalPut through a transport dropping the condition: %v, want ErrNoConditionalPut", err)
+	}
+}
+
+// cancelingTransport cancels the operation's context as its PUT goes out.
+type cancelingTransport struct{ cancel context.CancelFunc }
+
+func (c cancelingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut {
+		c.cancel()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestCanceledInFlight(t *testing.T) {
+	cfg := testConfig(t)
+	newStore(t, cfg)
+	ctx, cancel := context.WithCancel(t.Context())
+	cfg.Transport = cancelingTransport{cancel}
+	s := newStore(t, cfg)
+	err := s.Put(ctx, "data/ab/canceled", bytes.Repeat([]byte("x"), 8<<20))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Put canceled in flight: %v, want context.Canceled", err)
+	}
+	if _, err := s.Stat(t.Context(), "data/ab/canceled"); !errors.Is(err, blob.ErrNotExist) {
+		t.Errorf("Stat after canceled Put: %v, want ErrNotExist", err)
 	}
 }
