@@ -109,6 +109,24 @@ type Unwrapper interface {
 	Unwrap() Store
 }
 
+// As finds a store of type T: s itself, or the first store of that type
+// down the chain of Unwrappers, to reach an optional capability of the
+// store beneath the decorators.
+func As[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // ReadAll is a convenience that reads a whole object.
 func ReadAll(ctx context.Context, s Store, name string) ([]byte, error) {
 	rc, err := s.Get(ctx, name, 0, -1)

@@ -29,3 +29,27 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// store and wrapper are minimal Stores for TestAs.
+type store struct{ blob.Store }
+
+type wrapper struct{ blob.Store }
+
+func (w wrapper) Unwrap() blob.Store { return w.Store }
+
+type remover interface{ RemoveTemporary() }
+
+func (store) RemoveTemporary() {}
+
+func TestAs(t *testing.T) {
+	inner := store{}
+	if got, ok := blob.As[store](wrapper{wrapper{inner}}); !ok || got != inner {
+		t.Errorf("As[store] through two wrappers = %v, %t; want the inner store", got, ok)
+	}
+	if _, ok := blob.As[remover](wrapper{inner}); !ok {
+		t.Error("As[remover] did not find the capability beneath a wrapper")
+	}
+	if _, ok := blob.As[wrapper](store{}); ok {
+		t.Error("As[wrapper] found a wrapper that is not there")
+	}
+}

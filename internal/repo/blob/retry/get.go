@@ -73,7 +73,11 @@ func (r *reader) reopen(readErr error) error {
 	if r.failed >= r.s.policy.MaxAttempts {
 		return fmt.Errorf("get %s: read: giving up after %d attempts: %w", r.name, r.failed, readErr)
 	}
-	if err := r.s.policy.Wait(r.ctx, r.s.policy.delay(r.failed)); err != nil {
+	d := r.s.policy.delay(r.failed)
+	if r.s.policy.Notify != nil {
+		r.s.policy.Notify("read", r.name, r.failed, readErr, d)
+	}
+	if err := r.s.policy.Wait(r.ctx, d); err != nil {
 		return fmt.Errorf("get %s: waiting to retry: %w (last error: %w)", r.name, err, readErr)
 	}
 	r.rc.Close()

@@ -27,10 +27,11 @@ import (
 // Policy says how often and how patiently to retry.
 type Policy struct {
 	// MaxAttempts is the number of tries of one operation, the first
-	// included (default 6).
+	// included (default 10).
 	MaxAttempts int
 	// InitialDelay is the wait before the second attempt (default 250ms);
-	// it doubles for each further attempt up to MaxDelay (default 30s). Each
+	// it doubles for each further attempt up to MaxDelay (default 1m), so
+	// the defaults ride out about two minutes of unavailability. Each
 	// wait is drawn at random from its upper half (jitter).
 	InitialDelay time.Duration
 	MaxDelay     time.Duration
@@ -39,11 +40,14 @@ type Policy struct {
 	Wait func(ctx context.Context, d time.Duration) error
 	// Rand returns a number in [0, 1) for jitter; nil means math/rand/v2.
 	Rand func() float64
+	// Notify, if set, is told of each failed attempt that will be retried
+	// after delay (for logs and metrics). Errors carry no credentials.
+	Notify func(op, name string, attempt int, err error, delay time.Duration)
 }
 
 // DefaultPolicy returns the defaults described on Policy.
 func DefaultPolicy() Policy {
-	return Policy{MaxAttempts: 6, InitialDelay: 250 * time.Millisecond, MaxDelay: 30 * time.Second}
+	return Policy{MaxAttempts: 10, InitialDelay: 250 * time.Millisecond, MaxDelay: time.Minute}
 }
 
 func (p Policy) withDefaults() Policy {
@@ -124,7 +128,11 @@ func (s *Store) do(ctx context.Context, op, name string, fn func() error) error 
 		if attempt >= s.policy.MaxAttempts {
 			return fmt.Errorf("%s %s: giving up after %d attempts: %w", op, name, attempt, err)
 		}
-		if werr := s.policy.Wait(ctx, s.policy.delay(attempt)); werr != nil {
+		d := s.policy.delay(attempt)
+		if s.policy.Notify != nil {
+			s.policy.Notify(op, name, attempt, err, d)
+		}
+		if werr := s.policy.Wait(ctx, d); werr != nil {
 			return fmt.Errorf("%s %s: waiting to retry: %w (last error: %w)", op, name, werr, err)
 		}
 	}

@@ -59,13 +59,24 @@ func TestPutRetriesTransientFailuresWithBackoff(t *testing.T) {
 }
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
-	s, f, _ := setup(t, failFirst("stat", 100, errTransient))
+	f := newFaulty(mem.New(), failFirst("stat", 100, errTransient))
+	var notified []int
+	s := retry.New(f, retry.Policy{MaxAttempts: 4, Wait: (&waits{}).wait,
+		Notify: func(op, name string, attempt int, err error, _ time.Duration) {
+			if op != "stat" || name != "config" || !errors.Is(err, errTransient) {
+				t.Errorf("Notify(%q, %q, %d, %v)", op, name, attempt, err)
+			}
+			notified = append(notified, attempt)
+		}})
 	_, err := s.Stat(t.Context(), "config")
 	if !errors.Is(err, errTransient) {
 		t.Errorf("Stat: %v, want the transient error", err)
 	}
 	if got := f.calledTimes("stat"); got != 4 {
 		t.Errorf("inner Stat called %d times, want 4", got)
+	}
+	if diff := cmp.Diff([]int{1, 2, 3}, notified); diff != "" {
+		t.Errorf("retries notified (-want +got):\n%s", diff)
 	}
 }
 
