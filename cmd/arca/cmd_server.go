@@ -55,6 +55,9 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
+	if fi, err := os.Stat(c.Data); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the data directory is readable by others: chmod 700 it", "data", c.Data, "mode", fi.Mode().Perm().String())
+	}
 	release, err := lockData(c.Data)
 	if err != nil {
 		return err
