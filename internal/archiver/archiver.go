@@ -46,7 +46,7 @@ type Options struct {
 	// Savers is how many chunks are saved at once (default GOMAXPROCS).
 	Savers int
 	// MaxInFlight bounds the bytes of chunks read but not yet saved
-	// (default 64 MiB).
+	// (default 32 MiB).
 	MaxInFlight int64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -71,7 +71,7 @@ func New(r Repo, opts Options) *Archiver {
 		opts.Savers = procs
 	}
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = 64 << 20
+		opts.MaxInFlight = 32 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

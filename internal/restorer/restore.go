@@ -51,9 +51,11 @@ type linkJob struct {
 	node  *tree.Node
 }
 
+// dirMeta holds a copy of a directory's node (not a pointer into its
+// tree, which would keep every tree of the restore in memory).
 type dirMeta struct {
 	path    string
-	node    *tree.Node
+	node    tree.Node
 	existed bool
 }
 
@@ -169,7 +171,7 @@ func (r *restore) entry(ctx context.Context, d *os.File, rel string, n *tree.Nod
 		if !ok {
 			return nil
 		}
-		r.dirs = append(r.dirs, dirMeta{path: p, node: n, existed: existed})
+		r.dirs = append(r.dirs, dirMeta{path: p, node: *n, existed: existed})
 		r.rep.add(func(res *Result) { res.Dirs++ })
 		if n.Subtree == nil {
 			return nil
@@ -188,7 +190,9 @@ func (r *restore) queueFile(ctx context.Context, p string, n *tree.Node) error {
 	if n.Links > 1 && n.Inode != 0 {
 		key := inodeKey{n.DeviceID, n.Inode}
 		if first, ok := r.firsts[key]; ok {
-			r.links = append(r.links, linkJob{path: p, first: first, node: n})
+			ln := *n
+			ln.Content, ln.Xattrs = nil, nil
+			r.links = append(r.links, linkJob{path: p, first: first, node: &ln})
 			return nil
 		}
 		r.firsts[key] = p
@@ -309,8 +313,8 @@ func (r *restore) applyDirs() {
 			r.rep.fail(dm.path, err)
 			continue
 		}
-		err = fsmeta.ApplyFile(d, dm.node, r.apply, !r.opts.NoXattrs)
-		err = errors.Join(err, fsmeta.SetFileTimes(d, dm.node))
+		err = fsmeta.ApplyFile(d, &dm.node, r.apply, !r.opts.NoXattrs)
+		err = errors.Join(err, fsmeta.SetFileTimes(d, &dm.node))
 		d.Close()
 		if err != nil {
 			r.rep.fail(dm.path, fmt.Errorf("metadata: %w", err))
