@@ -86,6 +86,11 @@ func testListPrefix(t *testing.T, s blob.Store) {
 		{"nothing/", map[string]int64{}},
 		{"data/zz/", map[string]int64{}},
 		{"config/", map[string]int64{}},
+		{"../", map[string]int64{}},
+		{"/", map[string]int64{}},
+		{"./", map[string]int64{}},
+		{"data//", map[string]int64{}},
+		{"data/../", map[string]int64{}},
 	}
 	for _, tc := range tests {
 		if diff := cmp.Diff(tc.want, listInfos(t, s, tc.prefix)); diff != "" {

@@ -18,7 +18,11 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Info) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("list %s: %w", prefix, err)
 	}
-	start := filepath.Join(s.root, filepath.FromSlash(prefix[:strings.LastIndex(prefix, "/")+1]))
+	dir := prefix[:strings.LastIndex(prefix, "/")+1]
+	if dir != "" && blob.ValidName(dir[:len(dir)-1]) != nil {
+		return nil // no name can have this prefix (and it might lead outside)
+	}
+	start := filepath.Join(s.root, filepath.FromSlash(dir))
 	var fnErr error
 	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -154,3 +154,20 @@ func TestRemoveTemporary(t *testing.T) {
 		t.Errorf("object: %v, want it kept", err)
 	}
 }
+
+func TestListStaysInsideRoot(t *testing.T) {
+	s := newTestStore(t)
+	outside := filepath.Join(filepath.Dir(s.root), "outside")
+	if err := os.WriteFile(outside, []byte("not an object"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"../", "../o", "data/../../"} {
+		err := s.List(t.Context(), prefix, func(fi blob.Info) error {
+			t.Errorf("List(%q) reported %q", prefix, fi.Name)
+			return nil
+		})
+		if err != nil {
+			t.Errorf("List(%q): %v", prefix, err)
+		}
+	}
+}

@@ -56,6 +56,10 @@ func (s *Store) Put(ctx context.Context, name string, data []byte) error {
 // it holds something else, or the error that kept it from telling.
 func (s *Store) verifyOwn(ctx context.Context, name string, data []byte, exists error) error {
 	fi, err := s.s.Stat(ctx, name)
+	if errors.Is(err, blob.ErrNotExist) {
+		// Deleted since: not ErrNotExist (%v), so Put tries again.
+		return fmt.Errorf("put %s: existing object vanished while verifying it: %v", name, err)
+	}
 	if err != nil {
 		return fmt.Errorf("put %s: verify existing object: %w", name, err)
 	}
