@@ -285,3 +285,26 @@ func TestListCallbackErrorIsNotRetried(t *testing.T) {
 		t.Errorf("inner List called %d times, want 1", got)
 	}
 }
+
+func TestPutRetriesWhenObjectVanishesDuringVerification(t *testing.T) {
+	s, f, _ := setup(t, nil)
+	f.plan = func(op string, n int) fault {
+		switch {
+		case op == "put" && n == 1:
+			return fault{after: errTransient}
+		case op == "stat" && n == 1:
+			return fault{meanwhile: func() { _ = f.Store.Delete(t.Context(), "config") }}
+		}
+		return fault{}
+	}
+	if err := s.Put(t.Context(), "config", []byte("mine")); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if got := f.calledTimes("put"); got != 3 {
+		t.Errorf("inner Put called %d times, want 3", got)
+	}
+	got, err := blob.ReadAll(t.Context(), f.Store, "config")
+	if err != nil || string(got) != "mine" {
+		t.Errorf("stored %q, %v; want \"mine\"", got, err)
+	}
+}
