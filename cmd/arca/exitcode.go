@@ -55,7 +55,10 @@ func ExitCode(err error) int {
 	}
 	var te taskEndedError
 	var ue usageError
+	var ce interface{ ExitCode() int }
 	switch {
+	case errors.As(err, &ce): // an error that knows its code (arca repo)
+		return ce.ExitCode()
 	case errors.As(err, &te):
 		switch arca.TaskState(te.task.State) {
 		case arca.TaskCanceled:

@@ -22,6 +22,7 @@ func (m *Main) newRoot() *cobra.Command {
 		newLoginCmd,
 		newTaskCmd,
 		newSelftestCmd,
+		newRepoCmd,
 	}
 	for _, v := range verbs {
 		root.AddCommand(v(m))

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/policy"
+)
+
+type forgetFlags struct {
+	keep         policy.Policy
+	within       string
+	tags         []string
+	host         string
+	dryRun, json bool
+	prune        bool
+	pruneFlags   pruneFlags
+}
+
+func newRepoForgetCmd(o *repoOptions) *cobra.Command {
+	var f forgetFlags
+	cmd := &cobra.Command{
+		Use:   "forget [SNAPSHOT...]",
+		Short: "Remove snapshots by id or by a retention policy",
+		Long: "Remove the named snapshots, or those a retention policy does not keep (snapshots are grouped by source, " +
+			"or by host and paths; a snapshot is kept if any rule keeps it). Data stays until `arca repo prune` " +
+			"(or --prune) collects it. --dry-run shows the plan and changes nothing.",
+		Args: args(cobra.ArbitraryArgs),
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.keep.Last, "keep-last", 0, "keep the N newest snapshots (-1: all)")
+	fl.IntVar(&f.keep.Hourly, "keep-hourly", 0, "keep the newest snapshot of each of the N newest hours")
+	fl.IntVar(&f.keep.Daily, "keep-daily", 0, "… days")
+	fl.IntVar(&f.keep.Weekly, "keep-weekly", 0, "… weeks")
+	fl.IntVar(&f.keep.Monthly, "keep-monthly", 0, "… months")
+	fl.IntVar(&f.keep.Yearly, "keep-yearly", 0, "… years")
+	fl.StringVar(&f.within, "keep-within", "", "keep snapshots younger than this before the newest of their group (such as 30d, 2w, 36h)")
+	fl.StringArrayVar(&f.tags, "keep-tag", nil, "keep snapshots with all these comma-separated tags (repeatable)")
+	fl.StringVar(&f.host, "host", "", "consider only snapshots of this host")
+	fl.BoolVarP(&f.dryRun, "dry-run", "n", false, "show what would be removed, remove nothing")
+	fl.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	fl.BoolVar(&f.prune, "prune", false, "prune the repository afterwards")
+	addPruneFlags(fl, &f.pruneFlags)
+	cmd.RunE = o.run(func(ctx context.Context, ids []string) error { return o.forget(ctx, ids, f) })
+	return cmd
+}
+
+// forgetPlan is what `forget --json` prints.
+type forgetPlan struct {
+	Groups  []forgetGroup `json:"groups,omitempty"`
+	Remove  []repo.ID     `json:"remove"`
+	DryRun  bool          `json:"dry_run"`
+	Removed int           `json:"removed"`
+}
+
+type forgetGroup struct {
+	Key    string       `json:"key"`
+	Keep   []forgetKept `json:"keep"`
+	Remove []repo.ID    `json:"remove"`
+}
+
+type forgetKept struct {
+	ID      repo.ID   `json:"id"`
+	Time    time.Time `json:"time"`
+	Reasons []string  `json:"reasons"`
+}
+
+func (o *repoOptions) forget(ctx context.Context, ids []string, f forgetFlags) error {
+	if err := f.parsePolicy(); err != nil {
+		return err
+	}
+	if len(ids) > 0 != f.keep.IsEmpty() {
+		return usageError{errors.New("give either snapshot ids or --keep-* rules")}
+	}
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	plan, err := o.forgetPlan(ctx, r, ids, f)
+	if err != nil {
+		return err
+	}
+	plan.DryRun = f.dryRun
+	if !f.dryRun {
+		for _, id := range plan.Remove {
+			if err := r.DeleteSnapshot(ctx, id); err != nil {
+				return fmt.Errorf("forget %s: %w", id.Short(), err)
+			}
+			plan.Removed++
+		}
+	}
+	if err := o.printForget(plan, f.json); err != nil {
+		return err
+	}
+	if f.prune && !f.dryRun {
+		return o.prune(ctx, r, f.pruneFlags)
+	}
+	return nil
+}
+
+func (o *repoOptions) forgetPlan(ctx context.Context, r *repo.Repository, ids []string, f forgetFlags) (*forgetPlan, error) {
+	plan := &forgetPlan{Remove: []repo.ID{}}
+	if len(ids) > 0 {
+		for _, s := range ids {
+			id, _, err := findSnapshot(ctx, r, s)
+			if err != nil {
+				return nil, err
+			}
+			plan.Remove = append(plan.Remove, id)
+		}
+		return plan, nil
+	}
+	sns, err := listSnapshots(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]policy.Item, 0, len(sns))
+	for _, s := range sns {
+		if f.host == "" || s.Hostname == f.host {
+			items = append(items, policy.Item{ID: s.ID, Snapshot: s.Snapshot})
+		}
+	}
+	groups, err := policy.Apply(items, f.keep, policy.Options{})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	for _, g := range groups {
+		fg := forgetGroup{Key: g.Key, Keep: []forgetKept{}, Remove: []repo.ID{}}
+		for _, k := range g.Keep {
+			fg.Keep = append(fg.Keep, forgetKept{ID: k.ID, Time: k.Snapshot.Time, Reasons: k.Reasons})
+		}
+		for _, it := range g.Remove {
+			fg.Remove = append(fg.Remove, it.ID)
+			plan.Remove = append(plan.Remove, it.ID)
+		}
+		plan.Groups = append(plan.Groups, fg)
+	}
+	return plan, nil
+}
+
+func (o *repoOptions) printForget(plan *forgetPlan, jsonOut bool) error {
+	if jsonOut {
+		return printJSON(o.m.Stdout, plan)
+	}
+	if o.quiet {
+		return nil
+	}
+	for _, g := range plan.Groups {
+		fmt.Fprintf(o.m.Stdout, "%s:\n", g.Key)
+		for _, k := range g.Keep {
+			fmt.Fprintf(o.m.Stdout, "  keep   %s  %s  (%s)\n", k.ID.Short(), k.Time.Local().Format(time.DateTime), strings.Join(k.Reasons, ", "))
+		}
+		for _, id := range g.Remove {
+			fmt.Fprintf(o.m.Stdout, "  remove %s\n", id.Short())
+		}
+	}
+	verb := "removed"
+	if plan.DryRun {
+		verb = "would remove"
+	}
+	fmt.Fprintf(o.m.Stdout, "%s %d snapshot(s)\n", verb, len(plan.Remove))
+	return nil
+}
+
+func (f *forgetFlags) parsePolicy() error {
+	if f.within != "" {
+		d, err := parseAge(f.within)
+		if err != nil {
+			return usageError{fmt.Errorf("--keep-within: %w", err)}
+		}
+		f.keep.Within = d
+	}
+	for _, t := range f.tags {
+		f.keep.Tags = append(f.keep.Tags, strings.Split(t, ","))
+	}
+	if f.keep.IsEmpty() {
+		return nil
+	}
+	if err := f.keep.Validate(); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+var ageRe = regexp.MustCompile(`^(\d+)([ywdh])`)
+
+// parseAge parses a Go duration or a sum of days-based units: 1y (365
+// days), 2w, 30d, 12h, as in "1y2w3d".
+func parseAge(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour}
+	var total time.Duration
+	for rest := s; rest != ""; {
+		m := ageRe.FindStringSubmatch(rest)
+		if m == nil {
+			return 0, fmt.Errorf("%q is not a duration (such as 30d, 2w, 1y6w, 36h)", s)
+		}
+		n, _ := strconv.Atoi(m[1])
+		total += time.Duration(n) * units[m[2]]
+		rest = rest[len(m[0]):]
+	}
+	return total, nil
+}

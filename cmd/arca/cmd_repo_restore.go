@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arcabackup/arca/internal/repo"
+	"github.com/arcabackup/arca/internal/repo/tree"
+	"github.com/arcabackup/arca/internal/restorer"
+)
+
+type restoreFlags struct {
+	target, overwrite string
+	includes          []string
+	noOwner, noXattrs bool
+	json              bool
+}
+
+func newRepoRestoreCmd(o *repoOptions) *cobra.Command {
+	var f restoreFlags
+	cmd := &cobra.Command{
+		Use:   "restore SNAPSHOT --target DIR",
+		Short: "Restore a snapshot (or parts of it) into a directory",
+		Long: "Restore the snapshot into DIR, which is created if missing. Every blob is verified as it is read; a file " +
+			"whose data is damaged is not written, is named on stderr, and the exit code is 1. With --include, only the " +
+			"given paths (as `arca repo ls` shows them) are restored, each at its place under DIR.",
+		Args: args(cobra.ExactArgs(1)),
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.target, "target", "t", "", "directory to restore into (required)")
+	fl.StringArrayVarP(&f.includes, "include", "i", nil, "restore only this path of the snapshot (repeatable)")
+	fl.StringVar(&f.overwrite, "overwrite", "never", "existing files: never, if-changed or always")
+	fl.BoolVar(&f.noOwner, "no-owner", false, "do not restore owners (they are restored only as root anyway)")
+	fl.BoolVar(&f.noXattrs, "no-xattrs", false, "do not restore extended attributes")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+	_ = cmd.MarkFlagRequired("target")
+	cmd.RunE = o.run(func(ctx context.Context, a []string) error { return o.restore(ctx, a[0], f) })
+	return cmd
+}
+
+func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) error {
+	ow, err := restorer.ParseOverwrite(f.overwrite)
+	if err != nil {
+		return usageError{err}
+	}
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	id, sn, err := findSnapshot(ctx, r, snap)
+	if err != nil {
+		return err
+	}
+	jobs, err := restoreJobs(ctx, r, sn.Tree, f.target, f.includes)
+	if err != nil {
+		return err
+	}
+	bar := o.newProgress(ctx, "restore")
+	opts := restorer.Options{Overwrite: ow, NoOwner: f.noOwner, NoXattrs: f.noXattrs, ProgressInterval: bar.interval()}
+	if bar.enabled() {
+		opts.Progress = func(p restorer.Progress) {
+			bar.update(int64(p.BytesDone), int64(p.BytesTotal), p.TotalsFinal,
+				fmt.Sprintf("%d/%d files, %d failed", p.FilesDone, p.FilesTotal, p.Failures), p.Elapsed)
+		}
+	}
+	var total restorer.Result
+	for _, j := range jobs {
+		opts.Path = j.path
+		res, err := restorer.New(r).Restore(ctx, sn.Tree, j.target, opts)
+		addResult(&total, res)
+		if err != nil {
+			bar.finish()
+			return err
+		}
+	}
+	bar.finish()
+	return o.reportRestore(id, f.target, &total, f.json)
+}
+
+type restoreJob struct{ path, target string }
+
+// restoreJobs turns --include paths into restorer calls that put each
+// selected subtree at its own place under target.
+func restoreJobs(ctx context.Context, r *repo.Repository, root repo.ID, target string, includes []string) ([]restoreJob, error) {
+	if len(includes) == 0 {
+		return []restoreJob{{path: "", target: target}}, nil
+	}
+	jobs := make([]restoreJob, 0, len(includes))
+	for _, inc := range includes {
+		p := path.Clean("/" + inc)
+		n, err := resolvePath(ctx, r, root, p)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--include: %w", err)}
+		}
+		dir := p // a directory's content goes into target/p
+		if n != nil && n.Type != tree.TypeDir {
+			dir = path.Dir(p) // a file goes into target/dir(p) under its name
+		}
+		jobs = append(jobs, restoreJob{path: p, target: filepath.Join(target, filepath.FromSlash(dir))})
+	}
+	return jobs, nil
+}
+
+func addResult(sum, r *restorer.Result) {
+	if r == nil {
+		return
+	}
+	sum.Files += r.Files
+	sum.Dirs += r.Dirs
+	sum.Links += r.Links
+	sum.Others += r.Others
+	sum.Skipped += r.Skipped
+	sum.Bytes += r.Bytes
+	sum.FailureCount += r.FailureCount
+	sum.Failures = append(sum.Failures, r.Failures...)
+}
+
+func (o *repoOptions) reportRestore(id repo.ID, target string, res *restorer.Result, jsonOut bool) error {
+	if jsonOut {
+		if err := printJSON(o.m.Stdout, res); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range res.Failures {
+			fmt.Fprintf(o.m.Stderr, "failed: %s\n", f)
+		}
+		if !o.quiet {
+			fmt.Fprintf(o.m.Stdout, "restored snapshot %s to %s: %d files, %d dirs, %d links, %d others, %s; %d kept\n",
+				id.Short(), target, res.Files, res.Dirs, res.Links, res.Others, humanBytes(int64(res.Bytes)), res.Skipped)
+		}
+	}
+	if res.FailureCount > 0 {
+		return fmt.Errorf("%d path(s) could not be restored (see above)", res.FailureCount)
+	}
+	return nil
+}
