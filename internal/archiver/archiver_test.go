@@ -309,3 +309,44 @@ func TestDuplicateRootNamesRefused(t *testing.T) {
 		t.Errorf("two roots named x were accepted")
 	}
 }
+
+func TestFileChangedWhileReadIsAWarning(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "growing.log")
+	if err := os.WriteFile(p, []byte("first line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mr := archivertest.NewMemRepo()
+	a := New(mr, Options{})
+	a.testHookOpen = func(path string) {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		f.WriteString("second line\n")
+		f.Close()
+	}
+	res := backup(t, a, []string{dir}, SnapshotOptions{})
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "changed while it was read") {
+		t.Errorf("warnings: %v", res.Warnings)
+	}
+	nodes, contents := readBack(t, mr, res.Snapshot.Tree)
+	key := filepath.Base(dir) + "/growing.log"
+	if n := nodes[key]; n.Size != uint64(len(contents[key])) {
+		t.Errorf("size %d does not match the %d bytes saved", n.Size, len(contents[key]))
+	}
+}
+
+func TestSingleFileRoot(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "alone.txt")
+	if err := os.WriteFile(p, []byte("alone"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	mr := archivertest.NewMemRepo()
+	res := backup(t, New(mr, Options{}), []string{p}, SnapshotOptions{})
+	_, contents := readBack(t, mr, res.Snapshot.Tree)
+	if diff := cmp.Diff(map[string][]byte{"alone.txt": []byte("alone")}, contents); diff != "" {
+		t.Errorf("contents (-want +got):\n%s", diff)
+	}
+}

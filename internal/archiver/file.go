@@ -123,7 +123,11 @@ func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error
 		r.progress.added.Add(1)
 	}
 	// Record what was read: a file that grew or shrank meanwhile restores
-	// as the bytes that were saved.
+	// as the bytes that were saved. Its node keeps the times seen before
+	// reading, so the next backup reads it again.
+	if changedWhileRead(f, n, cr.n) {
+		r.warn(job.path, errors.New("changed while it was read; the saved copy may mix old and new content"))
+	}
 	n.Size = uint64(cr.n)
 	n.Content = pf.ids
 	r.progress.filesDone.Add(1)
@@ -263,4 +267,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.progress.bytesRead.Add(uint64(n))
 	c.progress.bytesDone.Add(uint64(n))
 	return n, err
+}
+
+// changedWhileRead reports whether the open file's size or times now
+// differ from what was seen before reading it (read bytes).
+func changedWhileRead(f *os.File, n *tree.Node, read int64) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	return uint64(read) != n.Size || uint64(st.Size) != n.Size ||
+		st.Mtim.Sec != n.ModTime.Unix() || st.Mtim.Nsec != int64(n.ModTime.Nanosecond()) ||
+		st.Ctim.Sec != n.ChangeTime.Unix() || st.Ctim.Nsec != int64(n.ChangeTime.Nanosecond())
 }
