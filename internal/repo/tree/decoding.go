@@ -20,8 +20,9 @@ func Decode(data []byte) (*Tree, error) {
 // decoder reads from one string so that names are substrings of it and
 // cost no allocation each.
 type decoder struct {
-	s   string
-	off int
+	s    string
+	off  int
+	slab []ID // content ids of many nodes share one allocation
 }
 
 type decodeError string
@@ -136,7 +137,14 @@ func (d *decoder) content(n *Node, count uint64) error {
 	if count > uint64(d.left()/len(ID{})) {
 		return errShort
 	}
-	n.Content = make([]ID, count)
+	if uint64(cap(d.slab)-len(d.slab)) < count {
+		d.slab = make([]ID, 0, max(count, uint64(d.left()/minNodeLen/4), 64))
+	}
+	start := len(d.slab)
+	d.slab = d.slab[:start+int(count)]
+	// A full slice expression, so that appending to one node's content
+	// can never overwrite the next node's.
+	n.Content = d.slab[start : start+int(count) : start+int(count)]
 	for i := range n.Content {
 		copy(n.Content[i][:], d.s[d.off:])
 		d.off += len(ID{})
