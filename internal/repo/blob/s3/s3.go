@@ -55,6 +55,10 @@ var _ blob.Store = (*Store)(nil)
 // DefaultConnections is Connections() when Config.Connections is zero.
 const DefaultConnections = 16
 
+// ErrNoBucket is returned (wrapped) by New when the bucket does not exist
+// and Config.CreateBucket is not set.
+var ErrNoBucket = errors.New("bucket does not exist")
+
 // Config says where the store is and how to reach it.
 type Config struct {
 	Endpoint  string // host or host:port, without scheme
@@ -131,11 +135,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
 		s.prefix = p + "/"
 	}
-	scheme := "http"
-	if cfg.UseTLS {
-		scheme = "https"
+	s.location = "s3://" + cfg.Endpoint + "/" + cfg.Bucket + "/" + s.prefix
+	s.location = strings.TrimSuffix(s.location, "/")
+	if !cfg.UseTLS {
+		s.location += "?tls=false"
 	}
-	s.location = fmt.Sprintf("s3:%s://%s/%s/%s", scheme, cfg.Endpoint, cfg.Bucket, s.prefix)
 	if err := s.checkBucket(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -168,7 +172,7 @@ func (s *Store) checkBucket(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	if !cfg.CreateBucket {
-		return fmt.Errorf("s3 bucket %s does not exist: %w", s.bucket, blob.ErrPermanent)
+		return fmt.Errorf("s3 bucket %s: %w: %w", s.bucket, ErrNoBucket, blob.ErrPermanent)
 	}
 	err = s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: cfg.Region})
 	if err != nil && errorCode(err) != "BucketAlreadyOwnedByYou" {
@@ -180,7 +184,8 @@ func (s *Store) checkBucket(ctx context.Context, cfg Config) error {
 // Connections implements blob.Store.
 func (s *Store) Connections() int { return s.conns }
 
-// Location implements blob.Store: "s3:http(s)://endpoint/bucket/prefix/".
+// Location implements blob.Store: "s3://endpoint/bucket[/prefix][?tls=false]",
+// the form the location package parses.
 func (s *Store) Location() string { return s.location }
 
 func (s *Store) key(name string) string { return s.prefix + name }

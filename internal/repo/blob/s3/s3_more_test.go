@@ -84,9 +84,6 @@ func TestNoCredentialsInErrorsOrLocation(t *testing.T) {
 	s, err := s3.New(t.Context(), cfg)
 	if err == nil {
 		err = s.Put(t.Context(), "config", []byte("x"))
-		if !strings.Contains(s.Location(), cfg.Bucket) || strings.Contains(s.Location(), cfg.AccessKey) {
-			t.Errorf("Location() = %q: want the bucket and no access key", s.Location())
-		}
 	}
 	if err == nil {
 		t.Fatal("wrong secret key: no error")
@@ -111,8 +108,8 @@ func TestNoCredentialsInErrorsOrLocation(t *testing.T) {
 func TestNewChecksBucket(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.CreateBucket = false
-	if _, err := s3.New(t.Context(), cfg); !errors.Is(err, blob.ErrPermanent) {
-		t.Errorf("New of a missing bucket: %v, want ErrPermanent", err)
+	if _, err := s3.New(t.Context(), cfg); !errors.Is(err, blob.ErrPermanent) || !errors.Is(err, s3.ErrNoBucket) {
+		t.Errorf("New of a missing bucket: %v, want ErrNoBucket and ErrPermanent", err)
 	}
 	for _, endpoint := range []string{"", "http://127.0.0.1:7070", "user:pass@127.0.0.1:7070", "127.0.0.1:7070/path"} {
 		bad := cfg
@@ -186,5 +183,20 @@ func TestCanceledInFlight(t *testing.T) {
 	}
 	if _, err := s.Stat(t.Context(), "data/ab/canceled"); !errors.Is(err, blob.ErrNotExist) {
 		t.Errorf("Stat after canceled Put: %v, want ErrNotExist", err)
+	}
+}
+
+func TestLocation(t *testing.T) {
+	cfg := testConfig(t)
+	base := "s3://" + cfg.Endpoint + "/" + cfg.Bucket
+	for prefix, want := range map[string]string{
+		"":        base + "?tls=false",
+		"/a/b/":   base + "/a/b?tls=false",
+		"repo-01": base + "/repo-01?tls=false",
+	} {
+		cfg.Prefix = prefix
+		if got := newStore(t, cfg).Location(); got != want {
+			t.Errorf("Location() with prefix %q = %q, want %q", prefix, got, want)
+		}
 	}
 }
