@@ -13,16 +13,19 @@
 // honour it; the tests check it against versitygw, including racing
 // writers of one name.
 //
-// For a server that ignores or rejects the condition, Config.NoConditionalPut
-// switches to Stat-then-Put: Put first asks whether the key exists (HEAD)
-// and sends an unconditional PUT only if it does not. That leaves a race
-// window from the moment the HEAD's answer is produced until the PUT
-// completes: another writer whose HEAD also falls in that window sends its
-// own PUT, and the later PUT to complete replaces the earlier object, while
-// both writers report success. Arca's object names are content hashes or
-// random ids, so two writers of one name write the same bytes (or the
-// collision is astronomically unlikely); the mode is still safe only for a
-// repository written by one process at a time.
+// For a server that ignores or rejects the condition (ProbeConditionalPut
+// tells), Config.NoConditionalPut switches to Stat-then-Put: Put first asks
+// whether the key exists (HEAD) and sends an unconditional PUT only if the
+// answer is 404. The race window of a Put opens when the server answers its
+// HEAD with 404 and closes when the server commits its PUT. If a second
+// Put of the same name has its HEAD answered inside that window, both send
+// PUTs, the later commit replaces the earlier object, and both report
+// success: the first writer's data is silently lost unless both wrote the
+// same bytes. A Delete of the name inside the window is likewise undone.
+// Names in Arca's layout are content hashes (same name, same bytes) or
+// random ids, except "config", which only repository initialisation writes;
+// even so, use this mode only for a repository written by one process at a
+// time.
 //
 // # Integrity and retries
 //
