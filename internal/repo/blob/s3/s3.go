@@ -21,7 +21,7 @@
 // Put of the same name has its HEAD answered inside that window, both send
 // PUTs, the later commit replaces the earlier object, and both report
 // success: the first writer's data is silently lost unless both wrote the
-// same bytes. A Delete of the name inside the window is likewise undone.
+// same bytes.
 // Names in Arca's layout are content hashes (same name, same bytes) or
 // random ids, except "config", which only repository initialisation writes;
 // even so, use this mode only for a repository written by one process at a
