@@ -2,31 +2,224 @@ package repo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"time"
 
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/repo/blob"
+	"github.com/arcabackup/arca/internal/repo/chunker"
+	"github.com/arcabackup/arca/internal/repo/crypto"
+	"github.com/arcabackup/arca/internal/repo/index"
 )
 
-var errNotImplemented = errors.New("not implemented yet")
+// FormatVersion is the repository format version this package writes.
+const FormatVersion = 1
+
+// DefaultPackSize is the default target size of a pack file.
+const DefaultPackSize = 16 << 20
 
 // Repository is an open repository. It is safe for concurrent use.
 type Repository struct {
-	store blob.Store
-	cfg   Config
+	store  blob.Store
+	cfg    Config
+	opts   OpenOptions
+	mk     *crypto.MasterKeys
+	keyID  string
+	hasher *crypto.Hasher
+	opener *crypto.Opener
+	comp   *compressor
+	idx    *index.Index
+
+	packers   chan *packer // idle packers
+	uploadSem chan struct{}
+	bufs      sync.Pool // *[]byte pack buffers
+
+	mu          sync.Mutex
+	cond        *sync.Cond // signalled when an upload ends
+	inflight    int
+	pending     map[blobKey]struct{} // saved but not yet in the index
+	unindexed   []index.PackEntries  // uploaded packs without an index object yet
+	nUnindexed  int
+	indexObjs   map[ID]struct{} // index objects loaded or written
+	err         error           // first upload failure: sticky
+	stats       SaveStats
+	indexWrites sync.Mutex // serialises index object writes
 }
+
+type blobKey struct {
+	t  BlobType
+	id ID
+}
+
+func (o *OpenOptions) setDefaults(store blob.Store) {
+	if o.PackSize <= 0 {
+		o.PackSize = DefaultPackSize
+	}
+	if o.Packers <= 0 {
+		o.Packers = runtime.GOMAXPROCS(0)
+	}
+	if o.Uploads <= 0 {
+		o.Uploads = max(store.Connections(), 1)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func (p *ChunkerParams) setDefaults() {
+	if p.Min == 0 && p.Avg == 0 && p.Max == 0 {
+		d := chunker.DefaultParams
+		*p = ChunkerParams{Min: d.Min, Avg: d.Avg, Max: d.Max}
+	}
+}
+
+func (p ChunkerParams) chunker() chunker.Params { return chunker.Params{Min: p.Min, Avg: p.Avg, Max: p.Max} }
 
 // Init creates a repository in an empty store and returns it opened. A
 // store that already holds objects is refused with ErrRepositoryExists.
 func Init(ctx context.Context, store blob.Store, password string, opts InitOptions) (*Repository, error) {
-	return nil, errNotImplemented
+	if password == "" {
+		return nil, arcaInvalid("The repository password must not be empty.")
+	}
+	opts.Chunker.setDefaults()
+	if err := opts.Chunker.chunker().Validate(); err != nil {
+		return nil, arcaInvalid(fmt.Sprintf("Invalid chunker sizes: %v.", err))
+	}
+	if err := validCompression(opts.Compression); err != nil {
+		return nil, arcaInvalid(fmt.Sprintf("Invalid compression: %v.", err))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	empty, err := storeEmpty(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		return nil, ErrRepositoryExists
+	}
+	mk, err := crypto.NewMasterKeys()
+	if err != nil {
+		return nil, err
+	}
+	cfg := Config{Version: FormatVersion, Created: opts.Now().UTC().Truncate(time.Second), Chunker: opts.Chunker, Compression: opts.Compression}
+	if _, err := rand.Read(cfg.ID[:]); err != nil {
+		return nil, fmt.Errorf("draw repository id: %w", err)
+	}
+	keyID, err := writeKeyFile(ctx, store, mk, password, KeyOptions{KDF: opts.KDF, Hostname: opts.Hostname, Username: opts.Username}, opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	plain, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	data, err := sealObject(&mk.Encrypt, configName, plain)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Put(ctx, configName, data); err != nil {
+		return nil, fmt.Errorf("save config: %w", err)
+	}
+	if opts.Open.Now == nil {
+		opts.Open.Now = opts.Now
+	}
+	return newRepository(store, cfg, mk, keyID, opts.Open)
+}
+
+func arcaInvalid(msg string) error { return arca.Errorf(arca.CodeInvalidArgument, "%s", msg) }
+
+func storeEmpty(ctx context.Context, store blob.Store) (bool, error) {
+	errFound := errors.New("found")
+	err := store.List(ctx, "", func(blob.Info) error { return errFound })
+	if errors.Is(err, errFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list store: %w", err)
+	}
+	return true, nil
 }
 
 // Open opens the repository in store with password. A wrong password
 // returns an error matching ErrWrongPassword; a store without a
 // repository, ErrNotARepository.
 func Open(ctx context.Context, store blob.Store, password string, opts OpenOptions) (*Repository, error) {
-	return nil, errNotImplemented
+	cfgData, err := blob.ReadAll(ctx, store, configName)
+	if errors.Is(err, blob.ErrNotExist) {
+		return nil, ErrNotARepository
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	mk, keyID, err := openKeys(ctx, store, password)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := openObjectWith(crypto.NewOpener(&mk.Encrypt), configName, cfgData)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(plain)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRepository(store, cfg, mk, keyID, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loadIndex(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func parseConfig(plain []byte) (Config, error) {
+	var cfg Config
+	if err := json.Unmarshal(plain, &cfg); err != nil {
+		return cfg, fmt.Errorf("parse config: %w", err)
+	}
+	if cfg.Version != FormatVersion {
+		return cfg, fmt.Errorf("repository format version %d: %w", cfg.Version, ErrUnsupportedVersion)
+	}
+	if err := cfg.Chunker.chunker().Validate(); err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := validCompression(cfg.Compression); err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+func newRepository(store blob.Store, cfg Config, mk *crypto.MasterKeys, keyID string, opts OpenOptions) (*Repository, error) {
+	opts.setDefaults(store)
+	comp, err := newCompressor(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repository{
+		store: store, cfg: cfg, opts: opts, mk: mk, keyID: keyID,
+		hasher:    crypto.NewHasher(mk.ID),
+		opener:    crypto.NewOpener(&mk.Encrypt),
+		comp:      comp,
+		idx:       index.New(index.Options{SpillDir: opts.IndexCacheDir}),
+		packers:   make(chan *packer, opts.Packers),
+		uploadSem: make(chan struct{}, opts.Uploads),
+		pending:   make(map[blobKey]struct{}),
+		indexObjs: make(map[ID]struct{}),
+	}
+	r.cond = sync.NewCond(&r.mu)
+	for i := 0; i < opts.Packers; i++ {
+		r.packers <- &packer{sealer: crypto.NewSealer(&mk.Encrypt)}
+	}
+	return r, nil
 }
 
 // Store returns the underlying storage.
@@ -37,94 +230,24 @@ func (r *Repository) Config() Config { return r.cfg }
 
 // Close releases the repository's resources (index cache files). It does
 // not flush: call Flush first to make pending blobs durable.
-func (r *Repository) Close() error { return nil }
-
-// SaveBlob stores plaintext as a blob of type t and returns its ID. If the
-// blob is already in the repository (or being saved by another goroutine of
-// this Repository) nothing is written and added is false. The blob is
-// durable only after the next successful Flush. Safe for concurrent use;
-// plaintext may be reused by the caller once SaveBlob returns.
-func (r *Repository) SaveBlob(ctx context.Context, t BlobType, plaintext []byte) (id ID, added bool, err error) {
-	return ID{}, false, errNotImplemented
+func (r *Repository) Close() error {
+	r.comp.close()
+	return r.idx.Close()
 }
-
-// LoadBlob reads, decrypts, decompresses and verifies the blob, appending
-// its plaintext to buf[:0] (buf may be nil) and returning it. Damaged or
-// tampered data is an error matching ErrIntegrity, never wrong bytes. A
-// blob unknown to the index is ErrBlobNotFound. Blobs saved through this
-// Repository become loadable once their pack is uploaded (at the latest
-// after Flush).
-func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
-	return nil, errNotImplemented
-}
-
-// HasBlob reports whether the repository holds (or this Repository is
-// saving) the blob.
-func (r *Repository) HasBlob(t BlobType, id ID) bool { return false }
-
-// LookupBlob returns where a blob is stored, if it is in the index.
-func (r *Repository) LookupBlob(t BlobType, id ID) (PackedBlob, bool) {
-	return PackedBlob{}, false
-}
-
-// EachBlob calls fn for every blob in the index, in ID order, until fn
-// returns an error.
-func (r *Repository) EachBlob(fn func(PackedBlob) error) error { return errNotImplemented }
-
-// Flush seals and uploads all partly filled packs and writes an index
-// object for every blob saved since the last Flush. When it returns nil,
-// everything saved before the call is durable. Safe to call concurrently
-// with SaveBlob (blobs saved meanwhile may land in this flush or the next).
-func (r *Repository) Flush(ctx context.Context) error { return errNotImplemented }
-
-// Stats returns running totals of what this Repository wrote.
-func (r *Repository) Stats() SaveStats { return SaveStats{} }
 
 // NewChunker returns a Chunker with the repository's keyed parameters,
 // reading from rd.
-func (r *Repository) NewChunker(rd io.Reader) Chunker { return nil }
-
-// SaveSnapshot stores sn and returns its ID. Call Flush first: SaveSnapshot
-// refuses while blobs are pending so that a snapshot never refers to data
-// that is not durable.
-func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) (ID, error) {
-	return ID{}, errNotImplemented
+func (r *Repository) NewChunker(rd io.Reader) Chunker {
+	c, err := chunker.New(rd, r.cfg.Chunker.chunker(), r.mk.Chunker[:])
+	if err != nil {
+		panic(fmt.Sprintf("chunker parameters were validated at open: %v", err))
+	}
+	return c
 }
 
-// LoadSnapshot loads and verifies one snapshot; ErrSnapshotNotFound if absent.
-func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
-	return nil, errNotImplemented
-}
-
-// ListSnapshots calls fn for every snapshot, in no particular order.
-func (r *Repository) ListSnapshots(ctx context.Context, fn func(ID, *Snapshot) error) error {
-	return errNotImplemented
-}
-
-// FindSnapshot resolves a full id, a unique id prefix, or "latest" (the
-// snapshot with the newest Time).
-func (r *Repository) FindSnapshot(ctx context.Context, s string) (ID, error) {
-	return ID{}, errNotImplemented
-}
-
-// DeleteSnapshot removes a snapshot object (forget). Its data stays until
-// prune collects it.
-func (r *Repository) DeleteSnapshot(ctx context.Context, id ID) error { return errNotImplemented }
-
-// AddKey writes a new key file that opens the repository with password and
-// returns its id.
-func (r *Repository) AddKey(ctx context.Context, password string, opts KeyOptions) (string, error) {
-	return "", errNotImplemented
-}
-
-// RemoveKey deletes a key file. Removing the last key is refused (ErrLastKey).
-func (r *Repository) RemoveKey(ctx context.Context, keyID string) error { return errNotImplemented }
-
-// ListKeys describes the repository's key files.
-func (r *Repository) ListKeys(ctx context.Context) ([]KeyInfo, error) { return nil, errNotImplemented }
-
-// ChangePassword adds a key file for newPassword and removes the key this
-// Repository was opened with; it returns the new key's id.
-func (r *Repository) ChangePassword(ctx context.Context, newPassword string, opts KeyOptions) (string, error) {
-	return "", errNotImplemented
+// Stats returns running totals of what this Repository wrote.
+func (r *Repository) Stats() SaveStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
 }

@@ -189,6 +189,8 @@ type PackedBlob struct {
 	Offset    uint32 // of the encrypted blob in the pack
 	Length    uint32 // encrypted length in the pack
 	RawLength uint32 // plaintext length
+	// Compressed: the stored plaintext is zstd-compressed.
+	Compressed bool
 }
 
 // Snapshot is the immutable record of one backup, stored encrypted as

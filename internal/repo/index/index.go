@@ -129,6 +129,29 @@ func spillSlice(dir string, es []entry) (segment, error) {
 	})
 }
 
+// Replace drops every entry and inserts blobs instead (the pack table is
+// kept).
+func (x *Index) Replace(blobs []Blob) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	es, err := x.toEntries(blobs)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(es, compareEntries)
+	var seg segment = memSegment(es)
+	if x.opts.SpillDir != "" && len(es) >= x.opts.SpillEntries {
+		if seg, err = spillSlice(x.opts.SpillDir, es); err != nil {
+			return err
+		}
+	}
+	for _, s := range x.segs {
+		_ = s.close()
+	}
+	x.segs, x.n = []segment{seg}, len(es)
+	return nil
+}
+
 // compact merges the two newest segments while the older is at most four
 // times the size of the newer one.
 func (x *Index) compact() error {

@@ -1,0 +1,244 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/arcabackup/arca/internal/repo/index"
+	"github.com/arcabackup/arca/internal/repo/pack"
+)
+
+// SaveBlob stores plaintext as a blob of type t and returns its ID. If the
+// blob is already in the repository (or being saved by another goroutine of
+// this Repository) nothing is written and added is false. The blob is
+// durable only after the next successful Flush. Safe for concurrent use;
+// plaintext may be reused by the caller once SaveBlob returns.
+func (r *Repository) SaveBlob(ctx context.Context, t BlobType, plaintext []byte) (id ID, added bool, err error) {
+	if !t.Valid() {
+		return ID{}, false, fmt.Errorf("save blob: invalid type %d", t)
+	}
+	if len(plaintext) > pack.MaxBlobSize {
+		return ID{}, false, fmt.Errorf("save blob: %d bytes exceed the maximum blob size %d", len(plaintext), pack.MaxBlobSize)
+	}
+	id = ID(r.hasher.Sum(plaintext))
+	key := blobKey{t, id}
+	r.mu.Lock()
+	if r.err != nil {
+		err := r.err
+		r.mu.Unlock()
+		return id, false, err
+	}
+	if _, ok := r.pending[key]; ok || r.idx.Has(uint8(t), [32]byte(id)) {
+		r.mu.Unlock()
+		return id, false, nil
+	}
+	r.pending[key] = struct{}{}
+	r.mu.Unlock()
+
+	if err := r.pack(ctx, t, id, plaintext); err != nil {
+		r.mu.Lock()
+		delete(r.pending, key)
+		r.mu.Unlock()
+		return id, false, err
+	}
+	return id, true, nil
+}
+
+func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []byte) error {
+	var p *packer
+	select {
+	case p = <-r.packers:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	_, err := p.add(r, t, id, plaintext)
+	if err == nil && p.full(r) {
+		err = p.finish(ctx, r)
+	}
+	r.packers <- p
+	if err != nil {
+		return fmt.Errorf("save blob %s: %w", id.Short(), err)
+	}
+	r.mu.Lock()
+	if t == DataBlob {
+		r.stats.DataBlobs++
+	} else {
+		r.stats.TreeBlobs++
+	}
+	r.stats.BytesAdded += uint64(len(plaintext))
+	r.mu.Unlock()
+	if r.needIndexWrite() {
+		return r.writeIndex(ctx)
+	}
+	return nil
+}
+
+// HasBlob reports whether the repository holds (or this Repository is
+// saving) the blob.
+func (r *Repository) HasBlob(t BlobType, id ID) bool {
+	r.mu.Lock()
+	_, ok := r.pending[blobKey{t, id}]
+	r.mu.Unlock()
+	return ok || r.idx.Has(uint8(t), [32]byte(id))
+}
+
+func toPacked(b index.Blob) PackedBlob {
+	return PackedBlob{Type: BlobType(b.Type), ID: ID(b.ID), Pack: ID(b.Pack), Offset: b.Offset, Length: b.Length, RawLength: b.RawLength,
+		Compressed: b.Flags&pack.FlagCompressed != 0}
+}
+
+// LookupBlob returns where a blob is stored, if it is in the index.
+func (r *Repository) LookupBlob(t BlobType, id ID) (PackedBlob, bool) {
+	b, ok := r.idx.Lookup(uint8(t), [32]byte(id))
+	if !ok {
+		return PackedBlob{}, false
+	}
+	return toPacked(b), true
+}
+
+// EachBlob calls fn for every index entry (a blob stored in several packs
+// is visited once per pack), until fn returns an error. fn must not call
+// methods of r that read the index.
+func (r *Repository) EachBlob(fn func(PackedBlob) error) error {
+	return r.idx.Each(func(b index.Blob) error { return fn(toPacked(b)) })
+}
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+
+// LoadBlob reads, decrypts, decompresses and verifies the blob, appending
+// its plaintext to buf[:0] (buf may be nil) and returning it. Damaged or
+// tampered data is an error matching ErrIntegrity, never wrong bytes. A
+// blob unknown to the index is ErrBlobNotFound. Blobs saved through this
+// Repository become loadable once their pack is uploaded (at the latest
+// after Flush).
+func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
+	b, ok := r.idx.Lookup(uint8(t), [32]byte(id))
+	if !ok {
+		return nil, fmt.Errorf("load %s blob %s: %w", t, id, ErrBlobNotFound)
+	}
+	rb := readBufs.Get().(*[]byte)
+	defer readBufs.Put(rb)
+	raw, err := r.readPackRange(ctx, ID(b.Pack), int64(b.Offset), int(b.Length), (*rb)[:0])
+	*rb = raw[:0]
+	if err != nil {
+		return nil, fmt.Errorf("load %s blob %s: %w", t, id.Short(), err)
+	}
+	return r.openBlob(toPacked(b), raw, buf[:0])
+}
+
+// openBlob decrypts, decompresses and verifies one stored blob.
+func (r *Repository) openBlob(b PackedBlob, sealed, dst []byte) ([]byte, error) {
+	var flags uint8
+	if b.Compressed {
+		flags = pack.FlagCompressed
+	}
+	idArr := [32]byte(b.ID)
+	var adBuf [64]byte
+	ad := pack.BlobAD(adBuf[:0], uint8(b.Type), flags, b.RawLength, &idArr)
+	bad := func(why string) error {
+		return fmt.Errorf("%s blob %s in pack %s: %s: %w", b.Type, b.ID.Short(), b.Pack.Short(), why, ErrIntegrity)
+	}
+	var out []byte
+	var err error
+	if flags&pack.FlagCompressed == 0 {
+		out, err = r.opener.Open(dst, sealed, ad)
+		if err != nil {
+			return nil, bad("authentication failed")
+		}
+	} else {
+		sb := readBufs.Get().(*[]byte)
+		defer readBufs.Put(sb)
+		plain, err := r.opener.Open((*sb)[:0], sealed, ad)
+		if err != nil {
+			return nil, bad("authentication failed")
+		}
+		*sb = plain[:0]
+		if out, err = r.comp.decompress(dst, plain, int(b.RawLength)); err != nil {
+			return nil, bad(err.Error())
+		}
+	}
+	if len(out) != int(b.RawLength) {
+		return nil, bad("wrong length")
+	}
+	if ID(r.hasher.Sum(out)) != b.ID {
+		return nil, bad("content does not match the id")
+	}
+	return out, nil
+}
+
+// readPackRange reads length bytes at offset of a pack, appending to dst.
+func (r *Repository) readPackRange(ctx context.Context, packID ID, offset int64, length int, dst []byte) ([]byte, error) {
+	rc, err := r.store.Get(ctx, packName(packID), offset, int64(length))
+	if err != nil {
+		return dst, err
+	}
+	defer rc.Close()
+	if cap(dst) < length {
+		dst = make([]byte, length)
+	}
+	dst = dst[:length]
+	if _, err := io.ReadFull(rc, dst); err != nil {
+		return dst[:0], fmt.Errorf("read pack %s at %d: %w (pack truncated?)", packID.Short(), offset, err)
+	}
+	return dst, nil
+}
+
+// Flush seals and uploads all partly filled packs and writes an index
+// object for every blob saved since the last Flush. When it returns nil,
+// everything saved before the call is durable. Safe to call concurrently
+// with SaveBlob (blobs saved meanwhile may land in this flush or the next).
+func (r *Repository) Flush(ctx context.Context) error {
+	for i := 0; i < r.opts.Packers; i++ {
+		var p *packer
+		select {
+		case p = <-r.packers:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := p.finish(ctx, r)
+		r.packers <- p
+		if err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	for r.inflight > 0 {
+		r.cond.Wait()
+	}
+	err := r.err
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return r.writeIndex(ctx)
+}
+
+// writeIndex writes one index object for the uploaded packs that have none.
+func (r *Repository) writeIndex(ctx context.Context) error {
+	r.indexWrites.Lock()
+	defer r.indexWrites.Unlock()
+	r.mu.Lock()
+	packs := r.unindexed
+	r.unindexed, r.nUnindexed = nil, 0
+	r.mu.Unlock()
+	if len(packs) == 0 {
+		return nil
+	}
+	obj := &index.Object{Packs: packs}
+	id, err := r.saveHashedObject(ctx, indexPrefix, obj.Encode(nil))
+	if err != nil {
+		r.mu.Lock()
+		r.unindexed = append(packs, r.unindexed...)
+		for _, p := range packs {
+			r.nUnindexed += len(p.Blobs)
+		}
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Lock()
+	r.indexObjs[id] = struct{}{}
+	r.mu.Unlock()
+	return nil
+}

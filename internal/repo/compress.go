@@ -1,0 +1,104 @@
+package repo
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression pays only when it saves at least 3% (compressMaxRatio), and
+// blobs above probeMin are first probed with their first probeSize bytes
+// so incompressible data (media, archives, encrypted files) costs a short
+// probe instead of a full compression pass. See docs/repository-format.md.
+const (
+	compressMaxPercent = 97
+	probeMin           = 128 << 10
+	probeSize          = 32 << 10
+)
+
+type compressor struct {
+	enc *zstd.Encoder // nil when compression is off
+	dec *zstd.Decoder
+}
+
+func zstdLevel(level int) (zstd.EncoderLevel, bool) {
+	switch level {
+	case CompressionOff:
+		return 0, false
+	case CompressionDefault, CompressionFast:
+		return zstd.SpeedFastest, true
+	case CompressionBetter:
+		return zstd.SpeedDefault, true
+	case CompressionBest:
+		return zstd.SpeedBetterCompression, true
+	}
+	return 0, false
+}
+
+func validCompression(level int) error {
+	if level < CompressionOff || level > CompressionBest {
+		return fmt.Errorf("compression level %d: want %d..%d", level, CompressionOff, CompressionBest)
+	}
+	return nil
+}
+
+func newCompressor(level int) (*compressor, error) {
+	c := &compressor{}
+	if l, ok := zstdLevel(level); ok {
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithEncoderCRC(false), zstd.WithWindowSize(1<<22), zstd.WithZeroFrames(true))
+		if err != nil {
+			return nil, fmt.Errorf("zstd encoder: %w", err)
+		}
+		c.enc = enc
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(1<<29))
+	if err != nil {
+		return nil, fmt.Errorf("zstd decoder: %w", err)
+	}
+	c.dec = dec
+	return c, nil
+}
+
+func (c *compressor) close() {
+	if c.enc != nil {
+		_ = c.enc.Close()
+	}
+	c.dec.Close()
+}
+
+// compress appends the compressed form of p to dst and reports whether it
+// paid. When it did not, dst is returned unchanged (length-wise).
+func (c *compressor) compress(dst, p []byte) ([]byte, bool) {
+	if c.enc == nil || len(p) < 64 {
+		return dst, false
+	}
+	if len(p) >= probeMin {
+		probe := c.enc.EncodeAll(p[:probeSize], dst[len(dst):])
+		if len(probe)*100 > probeSize*compressMaxPercent {
+			return dst, false
+		}
+	}
+	out := c.enc.EncodeAll(p, dst)
+	if (len(out)-len(dst))*100 > len(p)*compressMaxPercent {
+		return dst, false
+	}
+	return out, true
+}
+
+// decompress appends the decompression of p to dst, refusing output beyond
+// rawLen bytes.
+func (c *compressor) decompress(dst, p []byte, rawLen int) ([]byte, error) {
+	if cap(dst)-len(dst) < rawLen {
+		dst = append(dst[:len(dst):len(dst)], make([]byte, rawLen)...)[:len(dst)]
+	}
+	out, err := c.dec.DecodeAll(p, dst)
+	if err != nil {
+		return nil, err
+	}
+	if len(out)-len(dst) != rawLen {
+		return nil, fmt.Errorf("decompressed to %d bytes, want %d", len(out)-len(dst), rawLen)
+	}
+	return out, nil
+}

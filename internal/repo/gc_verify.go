@@ -1,0 +1,65 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/arcabackup/arca/internal/repo/crypto"
+	"github.com/arcabackup/arca/internal/repo/pack"
+)
+
+// This file holds primitives for check and prune (internal/checker,
+// internal/pruner); see docs/garbage-collection.md.
+
+// ExpectedPackSize returns the size of a pack file holding count blobs
+// whose stored bytes total dataLen: the blobs, the sealed header and the
+// trailer.
+func ExpectedPackSize(count int, dataLen int64) int64 {
+	return dataLen + int64(5+pack.EntrySize*count) + crypto.Overhead + pack.TrailerSize
+}
+
+// ErrPackMismatch is wrapped by VerifyPack when a pack's content does not
+// hash to its name.
+var ErrPackMismatch = errors.New("pack content does not match its name")
+
+// VerifyPack reads a whole pack once, checks that its content hashes to
+// its name, and verifies each of blobs (decrypt, decompress, hash), calling
+// fn with nil or an error matching ErrIntegrity for each, in order. Blobs
+// beyond the end of a truncated pack fail. It returns the bytes read, and
+// an error when the pack cannot be read at all (a missing pack matches
+// blob.ErrNotExist) or, wrapping ErrPackMismatch, when the content does
+// not match its name (fn has then been called for every blob, so the
+// damage is located).
+func (r *Repository) VerifyPack(ctx context.Context, packID ID, blobs []PackedBlob, fn func(PackedBlob, error)) (int64, error) {
+	rc, err := r.store.Get(ctx, packName(packID), 0, -1)
+	if err != nil {
+		return 0, fmt.Errorf("read pack %s: %w", packID.Short(), err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return int64(len(data)), fmt.Errorf("read pack %s: %w", packID.Short(), err)
+	}
+	if err := ctx.Err(); err != nil {
+		return int64(len(data)), err
+	}
+	var plain []byte
+	for _, b := range blobs {
+		end := int64(b.Offset) + int64(b.Length)
+		if end > int64(len(data)) {
+			fn(b, fmt.Errorf("%s blob %s: beyond the end of pack %s (%d bytes): %w", b.Type, b.ID.Short(), packID.Short(), len(data), ErrIntegrity))
+			continue
+		}
+		b.Pack = packID
+		plain, err = r.openBlob(b, data[b.Offset:end], plain[:0])
+		fn(b, err)
+	}
+	if ID(blake3.Sum256(data)) != packID {
+		return int64(len(data)), fmt.Errorf("pack %s: %w", packID.Short(), ErrPackMismatch)
+	}
+	return int64(len(data)), nil
+}

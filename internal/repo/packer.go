@@ -1,0 +1,136 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/arcabackup/arca/internal/repo/blob"
+	"github.com/arcabackup/arca/internal/repo/crypto"
+	"github.com/arcabackup/arca/internal/repo/index"
+	"github.com/arcabackup/arca/internal/repo/pack"
+	"github.com/zeebo/blake3"
+)
+
+// packer fills one pack at a time. It is owned by one goroutine at a time
+// (taken from and returned to Repository.packers).
+type packer struct {
+	sealer  *crypto.Sealer
+	buf     *[]byte
+	entries []pack.Entry
+	scratch []byte // compression output
+	ad      []byte
+}
+
+func (r *Repository) getBuf() *[]byte {
+	if b, ok := r.bufs.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, r.opts.PackSize+r.opts.PackSize/8+(1<<20))
+	return &b
+}
+
+// add seals one blob into the pack.
+func (p *packer) add(r *Repository, t BlobType, id ID, plaintext []byte) (stored int, err error) {
+	if p.buf == nil {
+		p.buf = r.getBuf()
+	}
+	payload, flags := plaintext, uint8(0)
+	if out, ok := r.comp.compress(p.scratch[:0], plaintext); ok {
+		payload, flags = out, pack.FlagCompressed
+		p.scratch = out[:0]
+	}
+	idArr := [32]byte(id)
+	p.ad = pack.BlobAD(p.ad[:0], uint8(t), flags, uint32(len(plaintext)), &idArr)
+	before := len(*p.buf)
+	sealed, err := p.sealer.Seal(*p.buf, payload, p.ad)
+	if err != nil {
+		return 0, err
+	}
+	*p.buf = sealed
+	n := len(sealed) - before
+	p.entries = append(p.entries, pack.Entry{Type: uint8(t), Flags: flags, ID: idArr, Offset: uint32(before), Length: uint32(n), RawLength: uint32(len(plaintext))})
+	return n, nil
+}
+
+func (p *packer) full(r *Repository) bool { return p.buf != nil && len(*p.buf) >= r.opts.PackSize }
+
+// finish seals the header, hands the pack to an uploader goroutine and
+// resets the packer. It blocks while Uploads packs are already in flight.
+func (p *packer) finish(ctx context.Context, r *Repository) error {
+	if len(p.entries) == 0 {
+		return nil
+	}
+	hdr := pack.AppendHeader(p.scratch[:0], p.entries)
+	p.scratch = hdr[:0]
+	before := len(*p.buf)
+	sealed, err := p.sealer.Seal(*p.buf, hdr, pack.HeaderAD)
+	if err != nil {
+		return err
+	}
+	data := pack.AppendTrailer(sealed, len(sealed)-before)
+	*p.buf = data
+	id := ID(blake3.Sum256(data))
+	blobs := make([]index.Blob, len(p.entries))
+	for i, e := range p.entries {
+		blobs[i] = index.Blob{Type: e.Type, Flags: e.Flags, ID: e.ID, Pack: id, Offset: e.Offset, Length: e.Length, RawLength: e.RawLength}
+	}
+	buf := p.buf
+	p.buf, p.entries = nil, p.entries[:0]
+
+	select {
+	case r.uploadSem <- struct{}{}:
+	case <-ctx.Done():
+		r.bufs.Put(buf)
+		r.fail(ctx.Err())
+		return ctx.Err()
+	}
+	r.mu.Lock()
+	r.inflight++
+	r.mu.Unlock()
+	go r.upload(ctx, id, buf, blobs)
+	return nil
+}
+
+// upload stores one pack, then publishes its blobs to the index.
+func (r *Repository) upload(ctx context.Context, id ID, buf *[]byte, blobs []index.Blob) {
+	defer func() { <-r.uploadSem }()
+	size := len(*buf)
+	// Uploads outlive the SaveBlob call that started them (its context may
+	// end with the caller's errgroup); Flush waits for them.
+	err := r.store.Put(context.WithoutCancel(ctx), packName(id), *buf)
+	if errors.Is(err, blob.ErrExists) {
+		err = nil // content-addressed: a retried Put that had succeeded
+	}
+	r.bufs.Put(buf)
+	if err == nil {
+		err = r.idx.Add(blobs)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer r.cond.Broadcast()
+	r.inflight--
+	if err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("upload pack %s: %w", id.Short(), err)
+		}
+		return
+	}
+	for _, b := range blobs {
+		delete(r.pending, blobKey{BlobType(b.Type), ID(b.ID)})
+	}
+	r.unindexed = append(r.unindexed, index.PackEntries{ID: id, Blobs: blobs})
+	r.nUnindexed += len(blobs)
+	r.stats.Packs++
+	r.stats.BytesStored += uint64(size)
+}
+
+// fail records a sticky error.
+func (r *Repository) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
