@@ -25,21 +25,29 @@ func (s *Store) Put(ctx context.Context, name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
-	defer os.Remove(tmp) // after a successful link this only drops the temporary name
-	if err := ctx.Err(); err != nil {
+	if err := publish(ctx, tmp, final); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", name, err)
+	}
+	// The object is in place; a temporary name we fail to remove is only
+	// litter, which is never listed and RemoveTemporary clears.
+	_ = os.Remove(tmp)
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	return nil
+}
+
+// publish gives the complete file tmp the name final, unless final exists.
+func publish(ctx context.Context, tmp, final string) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := os.Link(tmp, final); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("put %s: %w", name, blob.ErrExists)
+			return blob.ErrExists
 		}
-		return fmt.Errorf("put %s: publish: %w", name, err)
-	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("put %s: remove temporary file: %w", name, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("put %s: %w", name, err)
+		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
 }
