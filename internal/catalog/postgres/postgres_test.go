@@ -124,3 +124,8 @@ func TestTwoProcessesClaim(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCatalog(b *testing.B) {
+	url := testenv.PostgresURL(b)
+	catalogtest.Benchmark(b, func(b *testing.B) catalog.Store { return open(b, url, newSchema(b, url)) })
+}

@@ -26,7 +26,8 @@ func (db *DB) ClaimTasks(ctx context.Context, worker string, ops []arca.Operatio
 		rows, err := tx.Query(ctx, `WITH picked AS (
 				SELECT t.id FROM tasks t
 				WHERE t.state = 'queued' AND t.operation = ANY($1)
-				AND NOT EXISTS (SELECT 1 FROM task_locks l WHERE l.key = t.exclusive_key AND l.task_id <> t.id)
+				AND (t.exclusive_key = '' OR NOT EXISTS (
+					SELECT 1 FROM task_locks l WHERE l.key = t.exclusive_key AND l.task_id <> t.id))
 				ORDER BY t.id LIMIT $2
 				FOR UPDATE SKIP LOCKED)
 			UPDATE tasks SET state = 'running', worker = $3, lease_until = $4,

@@ -27,3 +27,7 @@ func openTemp(t testing.TB) *sqlite.DB {
 func TestConformance(t *testing.T) {
 	catalogtest.Run(t, func(t *testing.T) catalog.Store { return openTemp(t) })
 }
+
+func BenchmarkCatalog(b *testing.B) {
+	catalogtest.Benchmark(b, func(b *testing.B) catalog.Store { return openTemp(b) })
+}
