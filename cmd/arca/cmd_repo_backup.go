@@ -66,7 +66,7 @@ func (o *repoOptions) backup(ctx context.Context, paths []string, f backupFlags)
 	if err != nil {
 		return err
 	}
-	bar := o.newProgress(ctx, "backup")
+	bar := o.newProgress(ctx, "backup", true)
 	opts := archiver.SnapshotOptions{
 		Excludes: f.excludes, Includes: f.includes, OneFileSystem: f.oneFS, NoXattrs: f.noXattrs,
 		Parent: parent, NoScan: !bar.enabled(), ProgressInterval: bar.interval(),
@@ -76,7 +76,7 @@ func (o *repoOptions) backup(ctx context.Context, paths []string, f backupFlags)
 	if bar.enabled() {
 		opts.Progress = func(p archiver.Progress) {
 			bar.update(int64(p.BytesDone), int64(p.BytesTotal), p.TotalsFinal,
-				fmt.Sprintf("%d/%d files, %s", p.FilesDone, p.FilesTotal, p.Phase), p.Elapsed)
+				fmt.Sprintf("%d/%d files, %s", p.FilesDone, p.FilesTotal, p.Phase))
 		}
 	}
 	res, err := archiver.New(r, archiver.Options{Now: o.m.Now}).Snapshot(ctx, paths, opts)

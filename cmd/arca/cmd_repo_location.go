@@ -37,7 +37,7 @@ func openLocal(_ context.Context, loc location.Location, create bool) (blob.Stor
 }
 
 func openS3(ctx context.Context, loc location.Location, create bool) (blob.Store, error) {
-	return s3.New(ctx, s3.Config{
+	s, err := s3.New(ctx, s3.Config{
 		Endpoint:     loc.S3.Endpoint,
 		Bucket:       loc.S3.Bucket,
 		Prefix:       loc.S3.Prefix,
@@ -47,4 +47,11 @@ func openS3(ctx context.Context, loc location.Location, create bool) (blob.Store
 		UseTLS:       loc.S3.UseTLS,
 		CreateBucket: create,
 	})
+	if errors.Is(err, s3.ErrNoBucket) {
+		return nil, fmt.Errorf("%w: %w", err, location.ErrNoRepository)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -60,12 +60,12 @@ func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) 
 	if err != nil {
 		return err
 	}
-	bar := o.newProgress(ctx, "restore")
+	bar := o.newProgress(ctx, "restore", true)
 	opts := restorer.Options{Overwrite: ow, NoOwner: f.noOwner, NoXattrs: f.noXattrs, ProgressInterval: bar.interval()}
 	if bar.enabled() {
 		opts.Progress = func(p restorer.Progress) {
 			bar.update(int64(p.BytesDone), int64(p.BytesTotal), p.TotalsFinal,
-				fmt.Sprintf("%d/%d files, %d failed", p.FilesDone, p.FilesTotal, p.Failures), p.Elapsed)
+				fmt.Sprintf("%d/%d files, %d failed", p.FilesDone, p.FilesTotal, p.Failures))
 		}
 	}
 	var total restorer.Result
