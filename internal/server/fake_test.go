@@ -119,10 +119,17 @@ func (f *fakeTasks) Wait(ctx context.Context, id string, _ time.Duration) (arca.
 }
 
 func (f *fakeTasks) Watch(ctx context.Context, id string, after int64) (<-chan task.Event, error) {
-	if _, err := f.Get(ctx, id); err != nil {
+	t, err := f.Get(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	return f.events, nil
+	if f.events != nil {
+		return f.events, nil
+	}
+	ch := make(chan task.Event, 1)
+	ch <- task.Event{Seq: after + 1, Task: t}
+	close(ch)
+	return ch, nil
 }
 
 // fakeAuth accepts the tokens in its map.

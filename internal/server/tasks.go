@@ -181,6 +181,9 @@ func (s *Server) parseWait(v string) (time.Duration, error) {
 		if ferr != nil || secs != secs {
 			return 0, invalidField("wait", "wait=%q is not a duration: use for example wait=30s or wait=30.", v)
 		}
+		if secs > s.opts.MaxWait.Seconds() {
+			secs = s.opts.MaxWait.Seconds()
+		}
 		d = time.Duration(secs * float64(time.Second))
 	}
 	if d < 0 {
