@@ -9,6 +9,7 @@ import (
 	"path"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -248,7 +249,7 @@ func (r *restore) existing(p string, n *tree.Node) (keep bool, err error) {
 	case OverwriteNever:
 		return true, nil
 	case OverwriteIfChanged:
-		if unchanged(fi, n) {
+		if r.unchanged(p, fi, n) {
 			return true, nil
 		}
 	}
@@ -258,12 +259,22 @@ func (r *restore) existing(p string, n *tree.Node) (keep bool, err error) {
 	return false, r.root.Remove(p)
 }
 
-func unchanged(fi fs.FileInfo, n *tree.Node) bool {
+// unchanged reports whether the existing entry at p (lstat fi) already is
+// what n describes: a regular file of the same size and mtime, a symlink
+// to the same target, or a special file of the same type and device.
+func (r *restore) unchanged(p string, fi fs.FileInfo, n *tree.Node) bool {
 	switch n.Type {
 	case tree.TypeFile:
 		return fi.Mode().IsRegular() && uint64(fi.Size()) == n.Size && fi.ModTime().Equal(n.ModTime)
 	case tree.TypeSymlink:
-		return fi.Mode()&fs.ModeSymlink != 0 && fi.ModTime().Equal(n.ModTime)
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return false
+		}
+		target, err := r.root.Readlink(p)
+		return err == nil && target == n.LinkTarget
+	case tree.TypeDevice, tree.TypeCharDev, tree.TypeFIFO, tree.TypeSocket:
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		return ok && fsmeta.TypeOf(st.Mode) == n.Type && st.Rdev == n.Device
 	}
 	return false
 }

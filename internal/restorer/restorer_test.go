@@ -143,6 +143,14 @@ func TestOverwritePolicies(t *testing.T) {
 		if err := os.Symlink(victim, big); err != nil {
 			t.Fatal(err)
 		}
+		// a symlink pointing elsewhere
+		link := filepath.Join(target, fx.base, "rel-link")
+		if err := os.Remove(link); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("elsewhere", link); err != nil {
+			t.Fatal(err)
+		}
 	}
 	modify()
 
@@ -158,8 +166,8 @@ func TestOverwritePolicies(t *testing.T) {
 	if got, _ := os.ReadFile(small); string(got) != "hello, arca\n" {
 		t.Errorf("if-changed: changed file kept: %q", got)
 	}
-	if res.Files != 2 { // small.txt and big.bin (was a symlink)
-		t.Errorf("if-changed wrote %d files, want 2: %+v", res.Files, res)
+	if res.Files != 2 || res.Others != 1 { // small.txt, big.bin (was a symlink) and rel-link
+		t.Errorf("if-changed wrote %d files and %d others, want 2 and 1: %+v", res.Files, res.Others, res)
 	}
 	archivertest.CompareDirs(t, fx.src, filepath.Join(target, fx.base), false)
 
