@@ -15,16 +15,33 @@ const (
 	ActionSystem     Action = "system.admin" // system-wide operations: admin only
 )
 
-// minimum is the least role each action needs within its tenant.
-var minimum = map[Action]arca.Role{
-	ActionTaskRead:   arca.RoleViewer,
-	ActionTaskCancel: arca.RoleOperator,
-	ActionTaskDelete: arca.RoleOperator,
-	ActionSystem:     arca.RoleAdmin,
+// minimum returns the least role an action needs within its tenant.
+func minimum(a Action) (arca.Role, bool) {
+	switch a {
+	case ActionTaskRead:
+		return arca.RoleViewer, true
+	case ActionTaskCancel, ActionTaskDelete:
+		return arca.RoleOperator, true
+	case ActionSystem:
+		return arca.RoleAdmin, true
+	}
+	return "", false
 }
 
-// rank orders the tenant roles; admin outranks all and spans tenants.
-var rank = map[arca.Role]int{arca.RoleViewer: 1, arca.RoleOperator: 2, arca.RoleTenantAdmin: 3, arca.RoleAdmin: 4}
+// rank orders the roles; admin outranks all and spans tenants.
+func rank(r arca.Role) int {
+	switch r {
+	case arca.RoleViewer:
+		return 1
+	case arca.RoleOperator:
+		return 2
+	case arca.RoleTenantAdmin:
+		return 3
+	case arca.RoleAdmin:
+		return 4
+	}
+	return 0
+}
 
 // Roles is the role-based authorizer: admin may do anything anywhere; other
 // principals act only within their own tenant, with a role at least the
@@ -38,12 +55,12 @@ func (Roles) Authorize(p arca.Principal, action Action, tenant string) error {
 	if p.HasRole(arca.RoleAdmin) {
 		return nil
 	}
-	need, ok := minimum[action]
+	need, ok := minimum(action)
 	if !ok || need == arca.RoleAdmin || (tenant != "" && tenant != p.Tenant) {
 		return denied(action)
 	}
 	for _, r := range p.Roles {
-		if rank[r] >= rank[need] {
+		if rank(r) >= rank(need) {
 			return nil
 		}
 	}
