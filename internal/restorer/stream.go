@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
 
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/tree"
@@ -22,7 +23,6 @@ type StreamOptions struct {
 type streamer struct {
 	repo Repo
 	rep  report
-	buf  []byte
 }
 
 // walk calls fn for every node below the subtree opts.Path of root, with
@@ -75,27 +75,78 @@ func (s *streamer) visit(ctx context.Context, prefix string, n *tree.Node, fn fu
 	return nil
 }
 
-// copyContent writes the file's verified blobs to w. A damaged blob is an
-// error: the archive cannot be continued once a header promised n.Size
-// bytes.
+// copyContent writes the file's verified blobs to w, loading up to
+// streamPrefetch blobs ahead. A damaged blob is an error: the archive
+// cannot be continued once a header promised n.Size bytes.
 func (s *streamer) copyContent(ctx context.Context, w io.Writer, p string, n *tree.Node) error {
+	ctx, cancel := context.WithCancel(ctx)
+	blobs, wait := s.prefetch(ctx, n.Content)
+	defer func() {
+		cancel()
+		wait()
+	}()
 	var written uint64
-	for i, id := range n.Content {
-		data, err := s.repo.LoadBlob(ctx, repo.DataBlob, id, s.buf)
-		if err != nil {
-			return fmt.Errorf("%s: blob %d of %d: %w", p, i+1, len(n.Content), err)
+	for i := range n.Content {
+		var b loaded
+		select {
+		case b = <-blobs[i]:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		s.buf = data
-		if written+uint64(len(data)) > n.Size {
+		if b.err != nil {
+			return fmt.Errorf("%s: blob %d of %d: %w", p, i+1, len(n.Content), b.err)
+		}
+		if written+uint64(len(b.data)) > n.Size {
 			return fmt.Errorf("%s: content longer than its size %d: %w", p, n.Size, repo.ErrIntegrity)
 		}
-		if _, err := w.Write(data); err != nil {
+		if _, err := w.Write(b.data); err != nil {
 			return err
 		}
-		written += uint64(len(data))
+		written += uint64(len(b.data))
+		b.release()
 	}
 	if written != n.Size {
 		return fmt.Errorf("%s: content is %d bytes, the snapshot says %d: %w", p, written, n.Size, repo.ErrIntegrity)
 	}
 	return nil
+}
+
+// streamPrefetch bounds the blobs loaded but not yet written.
+const streamPrefetch = 4
+
+type loaded struct {
+	data    []byte
+	err     error
+	release func()
+}
+
+// prefetch loads ids in parallel, at most streamPrefetch not yet released,
+// and delivers each on its own channel. wait returns once every loader has
+// stopped (cancel ctx first to stop them early).
+func (s *streamer) prefetch(ctx context.Context, ids []tree.ID) (blobs []chan loaded, wait func()) {
+	blobs = make([]chan loaded, len(ids))
+	for i := range blobs {
+		blobs[i] = make(chan loaded, 1)
+	}
+	slots := make(chan struct{}, streamPrefetch)
+	release := func() { <-slots }
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, id := range ids {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				data, err := s.repo.LoadBlob(ctx, repo.DataBlob, id, nil)
+				blobs[i] <- loaded{data: data, err: err, release: release}
+			}()
+		}
+	}()
+	return blobs, wg.Wait
 }
