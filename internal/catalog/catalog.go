@@ -104,11 +104,12 @@ type TaskStore interface {
 	// now (or, with anyLease, every running or canceling task with a worker:
 	// used by a single-process catalog at start-up).
 	ExpiredTasks(ctx context.Context, now time.Time, anyLease bool) ([]arca.Task, error)
-	// RequeueTask moves a running or canceling task back to queued, clearing
-	// its worker and lease. The caller has decided the run is over (its lease
-	// expired, or its own worker gave it up at shutdown); the driver does not
-	// check the lease time.
-	RequeueTask(ctx context.Context, id string, now time.Time) error
+	// RequeueTask moves a running task back to queued, clearing its worker
+	// and lease. With worker "" it is a rescue: the lease must have ended
+	// before now. With a worker, that worker gives the task up (at shutdown,
+	// or taking over for a dead process of a single-process catalog): the
+	// task must be held by it, whatever the lease time.
+	RequeueTask(ctx context.Context, id, worker string, now time.Time) error
 	// DeleteTask deletes a terminal task (and its terminal children).
 	// Unfinished → arca.ErrNotAllowed.
 	DeleteTask(ctx context.Context, id string) error

@@ -86,7 +86,11 @@ func (e *Engine) rescue(ctx context.Context, all bool) error {
 			continue
 		}
 		e.log.Warn("rescuing task whose worker is gone", "task", t.ID, "operation", t.Operation, "worker", t.Worker)
-		e.interrupt(ctx, t, "its worker stopped (process crashed or was killed)")
+		giver := "" // the lease expired
+		if all {
+			giver = t.Worker // nobody else can hold it: take over for the dead process
+		}
+		e.interrupt(ctx, t, giver, "its worker stopped (process crashed or was killed)")
 	}
 	parents, err := e.store.ListTasks(ctx, catalog.TaskFilter{
 		States: []arca.TaskState{arca.TaskRunning, arca.TaskCanceling}, Limit: 1000})

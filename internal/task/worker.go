@@ -92,7 +92,7 @@ func (e *Engine) execute(ctx context.Context, r *run) {
 	cause := context.Cause(ctx)
 	switch {
 	case err != nil && errors.Is(cause, ErrShutdown):
-		e.interrupt(context.WithoutCancel(ctx), t, "the server shut down while the task ran")
+		e.interrupt(context.WithoutCancel(ctx), t, e.opts.WorkerID, "the server shut down while the task ran")
 		return
 	case err != nil && errors.Is(cause, ErrCancelRequested):
 		fin.State = arca.TaskCanceled
@@ -165,7 +165,9 @@ func (e *Engine) finish(ctx context.Context, t arca.Task, worker string, f catal
 
 // interrupt handles a task whose run was cut short (shutdown or a dead
 // process): re-queued if its handler can resume, else failed INTERRUPTED.
-func (e *Engine) interrupt(ctx context.Context, t arca.Task, why string) {
+// giver is the worker that gives the task up ("" for a rescue of an expired
+// lease).
+func (e *Engine) interrupt(ctx context.Context, t arca.Task, giver, why string) {
 	h, known := e.handlers[t.Operation]
 	if t.State == arca.TaskCanceling || t.CancelRequested {
 		e.finish(ctx, t, t.Worker, catalog.Finish{State: arca.TaskCanceled, Progress: t.Progress,
@@ -173,7 +175,7 @@ func (e *Engine) interrupt(ctx context.Context, t arca.Task, why string) {
 		return
 	}
 	if known && h.Resumable {
-		if err := e.store.RequeueTask(ctx, t.ID, e.now()); err != nil {
+		if err := e.store.RequeueTask(ctx, t.ID, giver, e.now()); err != nil {
 			e.log.Error("requeue interrupted task", "task", t.ID, "err", err)
 			return
 		}

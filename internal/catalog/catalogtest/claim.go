@@ -69,7 +69,7 @@ func testClaimFields(t *testing.T, open Opener) {
 	// Requeued after its lease expired and claimed again: StartedAt stays
 	// the first start, Attempt counts.
 	later := lease.Add(time.Second)
-	if err := e.s.RequeueTask(e.ctx, created.ID, later); err != nil {
+	if err := e.s.RequeueTask(e.ctx, created.ID, "", later); err != nil {
 		t.Fatalf("RequeueTask: %v", err)
 	}
 	again, err := e.s.ClaimTasks(e.ctx, "w2", []arca.Operation{"backup"}, 1, later, later.Add(time.Minute))

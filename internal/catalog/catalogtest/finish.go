@@ -115,7 +115,7 @@ func testTerminalNeverChanges(t *testing.T, open Opener) {
 		"progress": func() error {
 			return e.s.UpdateProgress(e.ctx, a.ID, arca.Progress{Percent: 1}, e.tick())
 		},
-		"requeue": func() error { return e.s.RequeueTask(e.ctx, a.ID, e.now.Add(24*3600e9)) },
+		"requeue": func() error { return e.s.RequeueTask(e.ctx, a.ID, "", e.now.Add(24*3600e9)) },
 	}
 	for _, name := range []string{"finish again", "finish again without worker", "cancel", "progress", "requeue"} {
 		t.Run(name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func testRequeue(t *testing.T, open Opener) {
 	lease := e.now.Add(time.Minute)
 	e.claimLease("w1", a.ID, lease)
 	now := lease.Add(time.Second)
-	if err := e.s.RequeueTask(e.ctx, a.ID, now); err != nil {
+	if err := e.s.RequeueTask(e.ctx, a.ID, "", now); err != nil {
 		t.Fatalf("RequeueTask: %v", err)
 	}
 	got := e.get(a.ID)
@@ -98,12 +98,20 @@ func testRequeueRefused(t *testing.T, open Opener) {
 	lease := e.now.Add(time.Minute)
 	held := e.create(task("backup"))
 	e.claimLease("w1", held.ID, lease)
-	wantError(t, e.s.RequeueTask(e.ctx, held.ID, lease.Add(-time.Second)), arca.CodeNotAllowedInState, held.ID, "w1")
+	wantError(t, e.s.RequeueTask(e.ctx, held.ID, "", lease.Add(-time.Second)), arca.CodeNotAllowedInState, held.ID, "w1")
 	queued := e.create(task("backup"))
-	wantError(t, e.s.RequeueTask(e.ctx, queued.ID, lease.Add(time.Hour)), arca.CodeNotAllowedInState, queued.ID)
+	wantError(t, e.s.RequeueTask(e.ctx, queued.ID, "", lease.Add(time.Hour)), arca.CodeNotAllowedInState, queued.ID)
 	missing := arca.NewID(e.now)
-	wantError(t, e.s.RequeueTask(e.ctx, missing, lease), arca.CodeNotFound, missing)
+	wantError(t, e.s.RequeueTask(e.ctx, missing, "", lease), arca.CodeNotFound, missing)
+	wantError(t, e.s.RequeueTask(e.ctx, held.ID, "w2", lease.Add(-time.Second)), arca.CodeNotAllowedInState, held.ID, "w1")
 	if got := e.get(held.ID); got.State != arca.TaskRunning || got.Worker != "w1" {
 		t.Errorf("refused requeue changed the task: %s, worker %q", got.State, got.Worker)
+	}
+	// Its own worker may give it up before the lease ends.
+	if err := e.s.RequeueTask(e.ctx, held.ID, "w1", lease.Add(-time.Second)); err != nil {
+		t.Fatalf("RequeueTask by the holder: %v", err)
+	}
+	if got := e.get(held.ID); got.State != arca.TaskQueued || got.Worker != "" {
+		t.Errorf("given up by its worker: %s, worker %q; want queued, no worker", got.State, got.Worker)
 	}
 }

@@ -27,11 +27,11 @@ func (db *DB) ExpiredTasks(ctx context.Context, now time.Time, anyLease bool) ([
 	return tasks, nil
 }
 
-// RequeueTask moves a running task whose lease ended before now back to
-// queued, without a worker. A lease still valid at now means its worker may
-// still run it (it may have renewed the lease since the caller looked): that
-// is refused.
-func (db *DB) RequeueTask(ctx context.Context, id string, now time.Time) error {
+// RequeueTask moves a running task back to queued, without a worker. Given
+// a worker, the task must be held by it. Without one (a rescue), a lease
+// still valid at now means its worker may still run it (it may have
+// renewed the lease since the caller looked): that is refused.
+func (db *DB) RequeueTask(ctx context.Context, id, worker string, now time.Time) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		t, err := lockTask(ctx, tx, id)
 		if err != nil {
@@ -40,7 +40,10 @@ func (db *DB) RequeueTask(ctx context.Context, id string, now time.Time) error {
 		if t.State != arca.TaskRunning {
 			return catalog.NotAllowed(id, t.State, "be requeued (only a running task can)")
 		}
-		if t.LeaseUntil != nil && !t.LeaseUntil.Before(ts(now)) {
+		if worker != "" && t.Worker != worker {
+			return catalog.NotHolder(id, worker, t.Worker)
+		}
+		if worker == "" && t.LeaseUntil != nil && !t.LeaseUntil.Before(ts(now)) {
 			return catalog.LeaseHeld(id, t.Worker, *t.LeaseUntil)
 		}
 		_, err = tx.Exec(ctx, `UPDATE tasks SET state = 'queued', worker = '', lease_until = NULL,
