@@ -107,7 +107,7 @@ func (x *Index) Add(blobs []Blob) error {
 		return err
 	}
 	slices.SortFunc(es, compareEntries)
-	var seg segment = memSegment(es)
+	var seg segment = newMemSegment(es)
 	if x.opts.SpillDir != "" && len(es) >= x.opts.SpillEntries {
 		if seg, err = spillSlice(x.opts.SpillDir, es); err != nil {
 			return err
@@ -139,7 +139,7 @@ func (x *Index) Replace(blobs []Blob) error {
 		return err
 	}
 	slices.SortFunc(es, compareEntries)
-	var seg segment = memSegment(es)
+	var seg segment = newMemSegment(es)
 	if x.opts.SpillDir != "" && len(es) >= x.opts.SpillEntries {
 		if seg, err = spillSlice(x.opts.SpillDir, es); err != nil {
 			return err
@@ -223,7 +223,7 @@ func (x *Index) merge(a, b segment) (segment, error) {
 		for e, ok := next(); ok; e, ok = next() {
 			out = append(out, e)
 		}
-		seg = memSegment(out)
+		seg = newMemSegment(out)
 		if len(out) != n {
 			err = fmt.Errorf("merge index segments: got %d of %d entries", len(out), n)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -152,6 +153,56 @@ func BenchmarkIndexLookup(b *testing.B) {
 		bl := all[i%len(all)]
 		if !x.Has(bl.Type, bl.ID) {
 			b.Fatal("missing")
+		}
+	}
+}
+
+// BenchmarkIndexMemoryPerMillion reports the heap bytes a 1,000,000-entry
+// index holds, in memory and spilled.
+func BenchmarkIndexMemoryPerMillion(b *testing.B) {
+	for _, spill := range []bool{false, true} {
+		name := "memory"
+		if spill {
+			name = "spilled"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				opts := Options{}
+				if spill {
+					opts.SpillDir = b.TempDir()
+				}
+				r := rand.New(rand.NewPCG(1, 1))
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				x := New(opts)
+				for p := 0; p < 1000; p++ {
+					if err := x.Add(randBlobs(r, byte(p), 1000)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB/1M-blobs")
+				runtime.KeepAlive(x)
+				x.Close()
+			}
+		})
+	}
+}
+
+func BenchmarkIndexLookupMiss(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := New(Options{})
+	for p := 0; p < 100; p++ {
+		_ = x.Add(randBlobs(r, byte(p), 10000))
+	}
+	b.Logf("%d segments", len(x.segs))
+	miss := randBlobs(r, 0, 1024)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if x.Has(1, miss[i%1024].ID) {
+			b.Fatal("found")
 		}
 	}
 }

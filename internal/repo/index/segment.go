@@ -21,23 +21,64 @@ type segment interface {
 	close() error
 }
 
-// memSegment keeps its entries in one slice.
-type memSegment []entry
-
-func (s memSegment) len() int     { return len(s) }
-func (s memSegment) close() error { return nil }
-
-func (s memSegment) find(id *[32]byte, typ uint8) (entry, bool) {
-	i, ok := slices.BinarySearchFunc(s, struct{}{}, func(e entry, _ struct{}) int { return -compareKey(id, typ, &e) })
-	if !ok {
-		return entry{}, false
-	}
-	return s[i], true
+// memSegment keeps its entries in one slice, plus a fan-out table from the
+// leading bits of an id to the range of entries that start with them, so a
+// lookup touches a handful of neighbouring entries instead of ~log2(n)
+// scattered cache lines.
+type memSegment struct {
+	es    []entry
+	fan   []uint32 // fan[b] = first entry whose id prefix is >= b; len 2^bits+1
+	shift uint     // 32 - bits
 }
 
-func (s memSegment) each(fn func(*entry) error) error {
-	for i := range s {
-		if err := fn(&s[i]); err != nil {
+func newMemSegment(es []entry) *memSegment {
+	s := &memSegment{es: es}
+	bits := 0
+	for bits < 16 && (len(es)>>bits) > 8 {
+		bits++
+	}
+	s.shift = uint(32 - bits)
+	s.fan = make([]uint32, (1<<bits)+1)
+	b := 0
+	for i := range es {
+		p := int(prefix(&es[i].id) >> s.shift)
+		for b <= p {
+			s.fan[b] = uint32(i)
+			b++
+		}
+	}
+	for ; b < len(s.fan); b++ {
+		s.fan[b] = uint32(len(es))
+	}
+	return s
+}
+
+func prefix(id *[32]byte) uint32 { return binary.BigEndian.Uint32(id[:4]) }
+
+func (s *memSegment) len() int     { return len(s.es) }
+func (s *memSegment) close() error { return nil }
+
+func (s *memSegment) find(id *[32]byte, typ uint8) (entry, bool) {
+	p := prefix(id) >> s.shift
+	lo, hi := int(s.fan[p]), int(s.fan[p+1])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareKey(id, typ, &s.es[m])
+		if c == 0 {
+			return s.es[m], true
+		}
+		if c < 0 {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return entry{}, false
+}
+
+func (s *memSegment) each(fn func(*entry) error) error {
+	for i := range s.es {
+		if err := fn(&s.es[i]); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,139 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/arcabackup/arca/internal/repo/blob"
+	"github.com/arcabackup/arca/internal/repo/index"
+)
+
+// RewriteIndexWithout hides packs from the index: every index object that
+// names one of drop is replaced by new objects that repeat all its other
+// entries and supersede it, then the old object is deleted. Index objects
+// that name none of drop are untouched, so concurrent writers' objects are
+// safe. It returns how many objects it replaced. This Repository's own
+// in-memory index is not changed.
+func (r *Repository) RewriteIndexWithout(ctx context.Context, drop map[ID]bool) (int, error) {
+	ids, err := r.listIDs(ctx, indexPrefix)
+	if err != nil {
+		return 0, err
+	}
+	var affected []ID
+	kept := &index.Object{}
+	for _, id := range ids {
+		plain, err := r.loadHashedObject(ctx, indexPrefix, id)
+		if errors.Is(err, blob.ErrNotExist) {
+			continue // superseded and removed meanwhile
+		}
+		if err != nil {
+			return 0, err
+		}
+		obj, err := index.DecodeObject(plain)
+		if err != nil {
+			return 0, fmt.Errorf("index %s: %w: %w", id.Short(), err, ErrIntegrity)
+		}
+		hit := false
+		for _, p := range obj.Packs {
+			if drop[ID(p.ID)] {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		affected = append(affected, id)
+		for _, p := range obj.Packs {
+			if !drop[ID(p.ID)] {
+				kept.Packs = append(kept.Packs, p)
+			}
+		}
+	}
+	if len(affected) == 0 {
+		return 0, nil
+	}
+	for i, part := range splitObject(kept) {
+		if i == 0 {
+			for _, id := range affected {
+				part.Supersedes = append(part.Supersedes, [32]byte(id))
+			}
+		}
+		if _, err := r.saveHashedObject(ctx, indexPrefix, part.Encode(nil)); err != nil {
+			return 0, err
+		}
+	}
+	for _, id := range affected {
+		if err := r.store.Delete(ctx, indexPrefix+id.String()); err != nil {
+			return 0, fmt.Errorf("remove superseded index %s: %w", id.Short(), err)
+		}
+	}
+	return len(affected), nil
+}
+
+// IndexPacks writes one index object for packs, read from their headers,
+// and adds their blobs to this Repository's index. Prune uses it to make a
+// marked pack visible again when a snapshot turned out to use it.
+func (r *Repository) IndexPacks(ctx context.Context, packs []ID) error {
+	obj := &index.Object{}
+	for _, id := range packs {
+		blobs, err := r.LoadPackHeader(ctx, id)
+		if err != nil {
+			return err
+		}
+		pe := index.PackEntries{ID: [32]byte(id)}
+		for _, b := range blobs {
+			pe.Blobs = append(pe.Blobs, indexBlob(b))
+		}
+		obj.Packs = append(obj.Packs, pe)
+	}
+	if len(obj.Packs) == 0 {
+		return nil
+	}
+	for _, part := range splitObject(obj) {
+		id, err := r.saveHashedObject(ctx, indexPrefix, part.Encode(nil))
+		if err != nil {
+			return err
+		}
+		if err := r.idx.Add(part.Blobs()); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.indexObjs[id] = struct{}{}
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// RepackBlobs copies blobs, each read (and verified) from the place given,
+// into new packs whatever copies the index knows, then flushes: when it
+// returns nil the copies are durable and indexed. progress, if set, is
+// called with the plaintext bytes of each blob copied.
+func (r *Repository) RepackBlobs(ctx context.Context, blobs []PackedBlob, progress func(int64)) error {
+	var buf, plain []byte
+	for _, b := range blobs {
+		var err error
+		buf, err = r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), buf[:0])
+		if err != nil {
+			return fmt.Errorf("repack %s blob %s: %w", b.Type, b.ID.Short(), err)
+		}
+		if plain, err = r.openBlob(b, buf, plain[:0]); err != nil {
+			return fmt.Errorf("repack: %w", err)
+		}
+		key := blobKey{b.Type, b.ID}
+		r.mu.Lock()
+		r.pending[key] = struct{}{}
+		r.mu.Unlock()
+		if err := r.pack(ctx, b.Type, b.ID, plain); err != nil {
+			r.mu.Lock()
+			delete(r.pending, key)
+			r.mu.Unlock()
+			return fmt.Errorf("repack: %w", err)
+		}
+		if progress != nil {
+			progress(int64(len(plain)))
+		}
+	}
+	return r.Flush(ctx)
+}
