@@ -9,8 +9,8 @@
 // the start, where it sees the winner's work.
 //
 // The schema is migrated at Open by goose (through pgx's database/sql
-// adapter on the same pool) under a PostgreSQL advisory lock, so processes
-// starting together migrate once.
+// adapter on the same pool, with the embedded migrations/*.sql) under a
+// PostgreSQL advisory lock, so processes starting together migrate once.
 package postgres
 
 import (
@@ -27,7 +27,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"github.com/arcabackup/arca/internal/catalog"
 )
@@ -87,14 +86,23 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 		return fmt.Errorf("open postgres catalog: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+	_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P06") {
+		// Another process created it at the same moment: IF NOT EXISTS
+		// does not cover that race.
+		err = nil
+	}
+	if err != nil {
 		return fmt.Errorf("create schema %s: %w", schema, err)
 	}
 	return nil
 }
 
-// migrate applies the embedded migrations with goose, holding an advisory
-// lock derived from the schema so that only one process migrates it.
+// migrate applies the embedded migrations with goose while holding an
+// advisory lock derived from the schema, so that of several processes
+// starting together one migrates and the others wait for it (blocking on the
+// lock, not polling).
 func (db *DB) migrate(ctx context.Context, searchPath string) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -102,13 +110,24 @@ func (db *DB) migrate(ctx context.Context, searchPath string) error {
 	}
 	h := fnv.New64a()
 	h.Write([]byte("arca catalog migrations " + searchPath))
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() >> 1)))
+	lockID := int64(h.Sum64() >> 1)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
+		return fmt.Errorf("migrations lock: %w", err)
+	}
+	defer func() {
+		// A failed unlock leaves the lock to the session's end: close it.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockID); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub, goose.WithSessionLocker(locker),
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub,
 		goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger()))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)

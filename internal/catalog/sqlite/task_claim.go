@@ -28,7 +28,8 @@ func (db *DB) ClaimTasks(ctx context.Context, worker string, ops []arca.Operatio
 			started_at = coalesce(started_at, ?), attempt = attempt + 1, updated_at = ?
 			WHERE id IN (SELECT t.id FROM tasks t
 				WHERE t.state = 'queued' AND t.operation IN (`+placeholders(len(ops))+`)
-				AND NOT EXISTS (SELECT 1 FROM task_locks l WHERE l.key = t.exclusive_key AND l.task_id <> t.id)
+				AND (t.exclusive_key = '' OR NOT EXISTS (
+					SELECT 1 FROM task_locks l WHERE l.key = t.exclusive_key AND l.task_id <> t.id))
 				ORDER BY t.id LIMIT ?)
 			RETURNING `+taskColumns, params...)
 		if err != nil {

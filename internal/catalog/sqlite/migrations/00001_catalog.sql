@@ -48,6 +48,8 @@ CREATE UNIQUE INDEX tasks_tenant_idempotency_key ON tasks (tenant, idempotency_k
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX tasks_target ON tasks (target_type, target_id);
 CREATE INDEX tasks_ended_at ON tasks (ended_at);
+-- The queue: claimers read it in id order.
+CREATE INDEX tasks_queued ON tasks (id) WHERE state = 'queued';
 CREATE INDEX tasks_blocked_key ON tasks (exclusive_key, id) WHERE state = 'blocked';
 
 -- task_locks holds each exclusivity key taken by an unfinished task.
