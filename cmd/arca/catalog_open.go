@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/arcabackup/arca/internal/catalog"
+	"github.com/arcabackup/arca/internal/catalog/postgres"
 	"github.com/arcabackup/arca/internal/catalog/sqlite"
 )
 
@@ -17,6 +17,12 @@ func openSQLite(ctx context.Context, path string) (catalog.Store, error) {
 	return db, nil
 }
 
+// openPostgres opens a PostgreSQL catalog; a search_path parameter in the
+// URL names the schema (it must exist).
 func openPostgres(ctx context.Context, url string) (catalog.Store, error) {
-	return nil, errors.New("the PostgreSQL catalog is not available in this build yet")
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL catalog: %w", err)
+	}
+	return db, nil
 }
