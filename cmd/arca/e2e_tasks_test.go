@@ -47,8 +47,9 @@ func startSelftest(t *testing.T, c *apiclient.Client, req serverapi.SelftestRequ
 	return a
 }
 
-func TestSelftestLongPoll(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestSelftestLongPoll(t *testing.T) { testSelftestLongPoll(t, startServer(t, serverSetup{})) }
+
+func testSelftestLongPoll(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 200, Steps: 4}, apiclient.RequestID("e2e-request-1"))
 	if diff := cmp.Diff("/api/v1/tasks/"+a.Task.ID, a.Location); diff != "" {
@@ -79,8 +80,9 @@ func TestSelftestLongPoll(t *testing.T) {
 	}
 }
 
-func TestEventStreamAndResume(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestEventStreamAndResume(t *testing.T) { testEventStreamAndResume(t, startServer(t, serverSetup{})) }
+
+func testEventStreamAndResume(t *testing.T, ts *testServer) {
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 1500, Steps: 15})
 	first := watchUntil(t, ts.Client, a.Task.ID, func(t serverapi.Task) bool {
 		return t.State == "running" && t.Progress.Percent > 0
@@ -115,8 +117,9 @@ func TestEventStreamAndResume(t *testing.T) {
 	}
 }
 
-func TestEventStreamWireFormat(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestEventStreamWireFormat(t *testing.T) { testEventStreamWireFormat(t, startServer(t, serverSetup{})) }
+
+func testEventStreamWireFormat(t *testing.T, ts *testServer) {
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 0, Steps: 1})
 	if _, err := ts.Client.WaitTask(context.Background(), a.Task.ID); err != nil {
 		t.Fatal(err)
@@ -138,8 +141,9 @@ func TestEventStreamWireFormat(t *testing.T) {
 	}
 }
 
-func TestCancelAndDelete(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestCancelAndDelete(t *testing.T) { testCancelAndDelete(t, startServer(t, serverSetup{})) }
+
+func testCancelAndDelete(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 600_000, Steps: 6000})
 	watchUntil(t, ts.Client, a.Task.ID, running)
@@ -170,8 +174,9 @@ func TestCancelAndDelete(t *testing.T) {
 	wantCode(t, "get deleted", err, arca.CodeNotFound)
 }
 
-func TestIdempotency(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestIdempotency(t *testing.T) { testIdempotency(t, startServer(t, serverSetup{})) }
+
+func testIdempotency(t *testing.T, ts *testServer) {
 	req := serverapi.SelftestRequest{DurationMS: 10, Steps: 2}
 	first := startSelftest(t, ts.Client, req, apiclient.IdempotencyKey("key-1"))
 	again := startSelftest(t, ts.Client, req, apiclient.IdempotencyKey("key-1"))
@@ -188,8 +193,9 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
-func TestListTasksPages(t *testing.T) {
-	ts := startServer(t, serverSetup{})
+func TestListTasksPages(t *testing.T) { testListTasksPages(t, startServer(t, serverSetup{})) }
+
+func testListTasksPages(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	var ids []string
 	for range 5 {
