@@ -143,6 +143,9 @@ func IdempotencyKeyReused(key, taskID string) error {
 // NotAllowed is the NOT_ALLOWED_IN_CURRENT_STATE error for an action on a
 // task in a state that does not permit it.
 func NotAllowed(id string, state arca.TaskState, action string) error {
+	if state.IsFinal() {
+		return arca.Errorf(arca.CodeNotAllowedInState, "Task %s has already ended (%s): it cannot %s.", id, state, action)
+	}
 	return arca.Errorf(arca.CodeNotAllowedInState, "Task %s is %s: it cannot %s.", id, state, action)
 }
 

@@ -19,7 +19,8 @@ import (
 )
 
 // Opener returns a new, empty catalog that no other test uses. It registers
-// the store's Close (and any clean-up of its database) with t.Cleanup.
+// the store's Close (and any clean-up of its database) with t.Cleanup. The
+// suite's tests run in parallel, so it is called from several goroutines.
 type Opener func(t *testing.T) catalog.Store
 
 // Run runs every conformance test against stores from open, each in its own
@@ -42,8 +43,12 @@ func Run(t *testing.T, open Opener) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
 			for _, tc := range g.tests {
-				t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, open)
+				})
 			}
 		})
 	}

@@ -44,6 +44,7 @@ CREATE TABLE tasks (
 
 CREATE INDEX tasks_state_id ON tasks (state, id);
 CREATE INDEX tasks_parent ON tasks (parent);
+CREATE INDEX tasks_tenant_id ON tasks (tenant, id);
 CREATE UNIQUE INDEX tasks_tenant_idempotency_key ON tasks (tenant, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 CREATE INDEX tasks_target ON tasks (target_type, target_id);
