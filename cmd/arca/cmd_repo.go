@@ -44,6 +44,7 @@ type repoOptions struct {
 	cacheDir     string
 	cpuProfile   string
 	memProfile   string
+	kdf          repo.KDFParams // of new keys; zero: the format's defaults
 }
 
 // newRepoCmd is the `arca repo` group: the offline client of a repository,
@@ -63,8 +64,11 @@ func newRepoCmd(m *Main) *cobra.Command {
 	pf.StringVar(&o.cacheDir, "cache-dir", "", "spill the index to this directory instead of memory")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	pf.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file at the end")
-	_ = pf.MarkHidden("cpuprofile")
-	_ = pf.MarkHidden("memprofile")
+	pf.Uint32Var(&o.kdf.Time, "kdf-time", 0, "Argon2id passes of new keys")
+	pf.Uint32Var(&o.kdf.Memory, "kdf-memory", 0, "Argon2id memory of new keys, KiB")
+	for _, name := range []string{"cpuprofile", "memprofile", "kdf-time", "kdf-memory"} {
+		_ = pf.MarkHidden(name)
+	}
 	verbs := []func(*repoOptions) *cobra.Command{
 		newRepoInitCmd,
 		newRepoBackupCmd,
@@ -196,7 +200,14 @@ func (o *repoOptions) openOptions() repo.OpenOptions {
 // findSnapshot resolves an id, a unique id prefix or "latest".
 func findSnapshot(ctx context.Context, r *repo.Repository, s string) (repo.ID, *repo.Snapshot, error) {
 	id, err := r.FindSnapshot(ctx, s)
-	if err != nil {
+	switch {
+	case errors.Is(err, repo.ErrSnapshotNotFound):
+		return repo.ID{}, nil, &arca.Error{Code: arca.CodeNotFound, Err: err,
+			Message: fmt.Sprintf("No snapshot matches %q (give an id, a unique id prefix or latest).", s)}
+	case errors.Is(err, repo.ErrAmbiguousSnapshot):
+		return repo.ID{}, nil, &arca.Error{Code: arca.CodeInvalidArgument, Err: err,
+			Message: fmt.Sprintf("The prefix %q matches more than one snapshot; give more digits.", s)}
+	case err != nil:
 		return repo.ID{}, nil, fmt.Errorf("snapshot %q: %w", s, err)
 	}
 	sn, err := r.LoadSnapshot(ctx, id)
@@ -230,6 +241,12 @@ func listSnapshots(ctx context.Context, r *repo.Repository) ([]snapshotEntry, er
 		return out[i].ID.String() < out[j].ID.String()
 	})
 	return out, nil
+}
+
+// keyOptions describe a new key file of this user on this host.
+func (o *repoOptions) keyOptions() repo.KeyOptions {
+	host, username := whoami()
+	return repo.KeyOptions{Hostname: host, Username: username, KDF: o.kdf}
 }
 
 // whoami returns the host and user names recorded in snapshots and keys.

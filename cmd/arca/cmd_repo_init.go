@@ -46,7 +46,7 @@ func (o *repoOptions) initRepo(ctx context.Context, level int, jsonOut bool) err
 	}
 	host, username := whoami()
 	r, err := repo.Init(ctx, store, pw, repo.InitOptions{
-		Compression: level, Hostname: host, Username: username, Open: o.openOptions(), Now: o.m.Now,
+		Compression: level, KDF: o.kdf, Hostname: host, Username: username, Open: o.openOptions(), Now: o.m.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("init repository %s: %w", loc, err)

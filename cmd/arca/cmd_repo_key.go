@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/arcabackup/arca/internal/repo"
 )
 
 func newRepoKeyCmd(o *repoOptions) *cobra.Command {
@@ -67,7 +65,7 @@ func newRepoKeyAddCmd(o *repoOptions) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		id, err := r.AddKey(ctx, pw, keyOptions())
+		id, err := r.AddKey(ctx, pw, o.keyOptions())
 		if err != nil {
 			return fmt.Errorf("add key: %w", err)
 		}
@@ -112,7 +110,7 @@ func newRepoKeyPasswdCmd(o *repoOptions) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		id, err := r.ChangePassword(ctx, pw, keyOptions())
+		id, err := r.ChangePassword(ctx, pw, o.keyOptions())
 		if err != nil {
 			return fmt.Errorf("change password: %w", err)
 		}
@@ -120,9 +118,4 @@ func newRepoKeyPasswdCmd(o *repoOptions) *cobra.Command {
 		return nil
 	})
 	return cmd
-}
-
-func keyOptions() repo.KeyOptions {
-	host, username := whoami()
-	return repo.KeyOptions{Hostname: host, Username: username}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -37,12 +38,14 @@ func newRepoRestoreCmd(o *repoOptions) *cobra.Command {
 	fl.BoolVar(&f.noOwner, "no-owner", false, "do not restore owners (they are restored only as root anyway)")
 	fl.BoolVar(&f.noXattrs, "no-xattrs", false, "do not restore extended attributes")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
-	_ = cmd.MarkFlagRequired("target")
 	cmd.RunE = o.run(func(ctx context.Context, a []string) error { return o.restore(ctx, a[0], f) })
 	return cmd
 }
 
 func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) error {
+	if f.target == "" {
+		return usageError{errors.New("give the directory to restore into with --target")}
+	}
 	ow, err := restorer.ParseOverwrite(f.overwrite)
 	if err != nil {
 		return usageError{err}
