@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/arcabackup/arca/internal/arca"
@@ -63,67 +59,11 @@ func TestConformance(t *testing.T) {
 }
 
 // TestTwoProcessesClaim: two catalogs on one database (two processes, each
-// with its own pool) claim 200 tasks from 8 goroutines; each task is claimed
-// exactly once.
+// with its own pool) claiming at once never claim a task twice.
 func TestTwoProcessesClaim(t *testing.T) {
 	url := testenv.PostgresURL(t)
 	schema := newSchema(t, url)
-	dbs := []*postgres.DB{open(t, url, schema), open(t, url, schema)}
-	ctx := t.Context()
-	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	var want []string
-	for i := range 200 {
-		created := now.Add(time.Duration(i) * time.Millisecond)
-		task, _, err := dbs[i%2].CreateTask(ctx, catalog.CreateTask{Task: arca.Task{Operation: "backup", CreatedAt: created}})
-		if err != nil {
-			t.Fatalf("CreateTask: %v", err)
-		}
-		want = append(want, task.ID)
-	}
-	const workers = 8
-	claimed := make([][]string, workers)
-	errs := make([]error, workers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			<-start
-			db, worker := dbs[w%2], fmt.Sprintf("p%d-w%d", w%2, w)
-			for {
-				got, err := db.ClaimTasks(ctx, worker, []arca.Operation{"backup"}, 3, now, now.Add(time.Minute))
-				if err != nil || len(got) == 0 {
-					errs[w] = err
-					return
-				}
-				for _, task := range got {
-					if task.Worker != worker || task.Attempt != 1 {
-						errs[w] = fmt.Errorf("task %s claimed by %s: worker %q, attempt %d", task.ID, worker, task.Worker, task.Attempt)
-						return
-					}
-					claimed[w] = append(claimed[w], task.ID)
-				}
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	var all []string
-	for w := range workers {
-		if errs[w] != nil {
-			t.Fatalf("worker %d: %v", w, errs[w])
-		}
-		all = append(all, claimed[w]...)
-	}
-	slices.Sort(all)
-	if d := cmp.Diff(want, all); d != "" {
-		t.Errorf("claimed tasks, each once (-want +got):\n%s", d)
-	}
-	for i, db := range dbs {
-		tasks, err := db.ListTasks(ctx, catalog.TaskFilter{States: []arca.TaskState{arca.TaskQueued}})
-		if err != nil || len(tasks) != 0 {
-			t.Errorf("process %d sees queued tasks %d, %v; want none", i, len(tasks), err)
-		}
-	}
+	catalogtest.ClaimOnce(t, open(t, url, schema), open(t, url, schema))
 }
 
 func BenchmarkCatalog(b *testing.B) {

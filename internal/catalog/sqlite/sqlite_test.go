@@ -33,6 +33,14 @@ func TestConformance(t *testing.T) {
 	catalogtest.Run(t, func(t *testing.T) catalog.Store { return openTemp(t) })
 }
 
+// TestTwoHandlesClaim: two handles on one file (the server and a CLI
+// command, say) claiming at once never claim a task twice, and never fail
+// with SQLITE_BUSY.
+func TestTwoHandlesClaim(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	catalogtest.ClaimOnce(t, openPath(t, path), openPath(t, path))
+}
+
 func BenchmarkCatalog(b *testing.B) {
 	catalogtest.Benchmark(b, func(b *testing.B) catalog.Store { return openTemp(b) })
 }
