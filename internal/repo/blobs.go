@@ -239,6 +239,7 @@ func (r *Repository) writeIndex(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.indexObjs[id] = struct{}{}
+	r.lastIndex = r.opts.Now()
 	r.mu.Unlock()
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/arcabackup/arca/internal/repo/blob"
 	"github.com/arcabackup/arca/internal/repo/index"
@@ -12,9 +13,15 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// An index object is written automatically once this many blobs have been
-// uploaded without one, so a crash mid-backup loses little index work.
-const autoIndexBlobs = 1 << 16
+// An index object is written automatically once autoIndexBlobs blobs have
+// been uploaded without one, or autoIndexInterval has passed since the last
+// one, so a crash mid-backup loses little index work and a running
+// backup's packs become visible to prune's sweep soon after upload
+// (docs/garbage-collection.md, phase 2 rule 3).
+const (
+	autoIndexBlobs    = 1 << 16
+	autoIndexInterval = 10 * time.Minute
+)
 
 func (r *Repository) listIDs(ctx context.Context, prefix string) ([]ID, error) {
 	var ids []ID
@@ -32,20 +39,50 @@ func (r *Repository) listIDs(ctx context.Context, prefix string) ([]ID, error) {
 	return ids, nil
 }
 
-// loadIndex reads every index object into the in-memory index.
+// loadIndex reads every index object into the in-memory index, skipping
+// objects that another index object supersedes (compaction, rebuild and
+// prune write objects that repeat older ones, minus what they drop).
 func (r *Repository) loadIndex(ctx context.Context) error {
 	ids, err := r.listIDs(ctx, indexPrefix)
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
+	superseded, err := r.addIndexObjects(ctx, ids, nil)
+	if err != nil || len(superseded) == 0 {
+		return err
+	}
+	// Rare (a compaction or prune is between its phases): load again
+	// without the superseded objects rather than hold every decoded
+	// object in memory in the common case.
+	if err := r.idx.Replace(nil); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	clear(r.indexObjs)
+	r.mu.Unlock()
+	_, err = r.addIndexObjects(ctx, ids, superseded)
+	return err
+}
+
+// addIndexObjects loads the objects ids except skip and returns the ids
+// that loaded objects supersede (among ids).
+func (r *Repository) addIndexObjects(ctx context.Context, ids []ID, skip map[ID]bool) (map[ID]bool, error) {
+	listed := make(map[ID]bool, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+	}
+	superseded := map[ID]bool{}
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(r.store.Connections(), 1))
 	var mu sync.Mutex
 	for _, id := range ids {
+		if skip[id] {
+			continue
+		}
 		g.Go(func() error {
-			plain, err := r.loadHashedObject(ctx, indexPrefix, id)
+			plain, err := r.loadHashedObject(gctx, indexPrefix, id)
 			if errors.Is(err, blob.ErrNotExist) {
-				return nil // superseded and removed by a compaction meanwhile
+				return nil // superseded and removed meanwhile
 			}
 			if err != nil {
 				return err
@@ -58,19 +95,26 @@ func (r *Repository) loadIndex(ctx context.Context) error {
 				return err
 			}
 			mu.Lock()
-			r.indexObjs[id] = struct{}{}
+			for _, s := range obj.Supersedes {
+				if listed[ID(s)] {
+					superseded[ID(s)] = true
+				}
+			}
 			mu.Unlock()
+			r.mu.Lock()
+			r.indexObjs[id] = struct{}{}
+			r.mu.Unlock()
 			return nil
 		})
 	}
-	return g.Wait()
+	return superseded, g.Wait()
 }
 
 // needIndexWrite reports whether enough blobs await an index object.
 func (r *Repository) needIndexWrite() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.nUnindexed >= autoIndexBlobs
+	return r.nUnindexed >= autoIndexBlobs || len(r.unindexed) > 0 && r.opts.Now().Sub(r.lastIndex) >= autoIndexInterval
 }
 
 // LoadPackHeader reads and decrypts the header of a pack and returns its

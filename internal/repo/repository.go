@@ -50,6 +50,7 @@ type Repository struct {
 	err         error           // first upload failure: sticky
 	stats       SaveStats
 	indexWrites sync.Mutex // serialises index object writes
+	lastIndex   time.Time  // last index object write (or open)
 }
 
 type blobKey struct {
@@ -79,7 +80,9 @@ func (p *ChunkerParams) setDefaults() {
 	}
 }
 
-func (p ChunkerParams) chunker() chunker.Params { return chunker.Params{Min: p.Min, Avg: p.Avg, Max: p.Max} }
+func (p ChunkerParams) chunker() chunker.Params {
+	return chunker.Params{Min: p.Min, Avg: p.Avg, Max: p.Max}
+}
 
 // Init creates a repository in an empty store and returns it opened. A
 // store that already holds objects is refused with ErrRepositoryExists.
@@ -214,6 +217,7 @@ func newRepository(store blob.Store, cfg Config, mk *crypto.MasterKeys, keyID st
 		uploadSem: make(chan struct{}, opts.Uploads),
 		pending:   make(map[blobKey]struct{}),
 		indexObjs: make(map[ID]struct{}),
+		lastIndex: opts.Now(),
 	}
 	r.cond = sync.NewCond(&r.mu)
 	for i := 0; i < opts.Packers; i++ {

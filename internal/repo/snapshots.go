@@ -25,6 +25,7 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) (ID, error)
 	if err := r.Flush(ctx); err != nil {
 		return ID{}, fmt.Errorf("save snapshot: %w", err)
 	}
+
 	plain, err := json.Marshal(sn)
 	if err != nil {
 		return ID{}, fmt.Errorf("save snapshot: %w", err)

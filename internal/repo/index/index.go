@@ -244,14 +244,29 @@ func (x *Index) blob(e entry) Blob {
 // Lookup returns where the blob is stored. If several packs hold it, the
 // newest entry wins.
 func (x *Index) Lookup(typ uint8, id [32]byte) (Blob, bool) {
+	return x.LookupFunc(typ, id, nil)
+}
+
+// LookupFunc returns the newest entry of the blob that accept (nil: any)
+// accepts.
+func (x *Index) LookupFunc(typ uint8, id [32]byte, accept func(pack [32]byte) bool) (Blob, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	for i := len(x.segs) - 1; i >= 0; i-- {
-		if e, ok := x.segs[i].find(&id, typ); ok {
-			return x.blob(e), true
-		}
+	var found entry
+	ok := false
+	for i := len(x.segs) - 1; i >= 0 && !ok; i-- {
+		x.segs[i].find(&id, typ, func(e entry) bool {
+			if accept == nil || accept(x.packs[e.pack]) {
+				found, ok = e, true
+				return false
+			}
+			return true
+		})
 	}
-	return Blob{}, false
+	if !ok {
+		return Blob{}, false
+	}
+	return x.blob(found), true
 }
 
 // Has reports whether the index holds the blob.

@@ -206,3 +206,30 @@ func BenchmarkIndexLookupMiss(b *testing.B) {
 		}
 	}
 }
+
+func TestLookupFuncSeesEveryCopy(t *testing.T) {
+	for _, opts := range []Options{{}, {SpillDir: t.TempDir(), SpillEntries: 1}} {
+		x := New(opts)
+		id := [32]byte{5}
+		var filler []Blob
+		r := rand.New(rand.NewPCG(8, 8))
+		filler = randBlobs(r, 9, 600)
+		// Three copies of one blob in three packs, two of them in one segment.
+		if err := x.Add(append(filler, Blob{Type: 1, ID: id, Pack: [32]byte{1}, Length: 1}, Blob{Type: 1, ID: id, Pack: [32]byte{2}, Length: 2})); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Add([]Blob{{Type: 1, ID: id, Pack: [32]byte{3}, Length: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []byte{1, 2, 3} {
+			got, ok := x.LookupFunc(1, id, func(p [32]byte) bool { return p[0] == want })
+			if !ok || got.Pack[0] != want {
+				t.Errorf("spill %q: copy in pack %d not found (got %v, %v)", opts.SpillDir, want, got.Pack[0], ok)
+			}
+		}
+		if _, ok := x.LookupFunc(1, id, func([32]byte) bool { return false }); ok {
+			t.Error("LookupFunc accepted what accept refused")
+		}
+		x.Close()
+	}
+}

@@ -15,7 +15,8 @@ import (
 // segment is an immutable sorted run of entries.
 type segment interface {
 	len() int
-	find(id *[32]byte, typ uint8) (entry, bool)
+	// find calls fn for every entry with the key until fn returns false.
+	find(id *[32]byte, typ uint8, fn func(entry) bool)
 	// each calls fn for every entry in order.
 	each(fn func(*entry) error) error
 	close() error
@@ -58,22 +59,22 @@ func prefix(id *[32]byte) uint32 { return binary.BigEndian.Uint32(id[:4]) }
 func (s *memSegment) len() int     { return len(s.es) }
 func (s *memSegment) close() error { return nil }
 
-func (s *memSegment) find(id *[32]byte, typ uint8) (entry, bool) {
+func (s *memSegment) find(id *[32]byte, typ uint8, fn func(entry) bool) {
 	p := prefix(id) >> s.shift
 	lo, hi := int(s.fan[p]), int(s.fan[p+1])
-	for lo < hi {
+	for lo < hi { // lower bound
 		m := int(uint(lo+hi) >> 1)
-		c := compareKey(id, typ, &s.es[m])
-		if c == 0 {
-			return s.es[m], true
-		}
-		if c < 0 {
-			hi = m
-		} else {
+		if compareKey(id, typ, &s.es[m]) > 0 {
 			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return entry{}, false
+	for i := lo; i < len(s.es) && compareKey(id, typ, &s.es[i]) == 0; i++ {
+		if !fn(s.es[i]) {
+			return
+		}
+	}
 }
 
 func (s *memSegment) each(fn func(*entry) error) error {
@@ -156,49 +157,37 @@ func spill(dir string, n int, next func() (entry, bool)) (_ *fileSegment, err er
 func (s *fileSegment) len() int     { return s.n }
 func (s *fileSegment) close() error { return s.f.Close() }
 
-func (s *fileSegment) find(id *[32]byte, typ uint8) (entry, bool) {
-	// The last block whose first id is <= id. Equal ids with different
-	// types may straddle a block boundary, so also look one block back.
+func (s *fileSegment) find(id *[32]byte, typ uint8, fn func(entry) bool) {
+	// Start at the last block whose first id is < id (equal ids may
+	// straddle a block boundary) and scan forward while entries are <= key.
 	b, _ := slices.BinarySearchFunc(s.firsts, *id, func(f, t [32]byte) int {
 		if c := bytes.Compare(f[:], t[:]); c != 0 {
 			return c
 		}
-		return 1 // equal counts as greater: b is the first block starting at id or later
+		return 1
 	})
-	if b > 0 {
-		if e, ok := s.findInBlock(b-1, id, typ); ok {
-			return e, true
-		}
-	}
-	if b < len(s.firsts) && s.firsts[b] == *id {
-		return s.findInBlock(b, id, typ)
-	}
-	return entry{}, false
-}
-
-func (s *fileSegment) findInBlock(blk int, id *[32]byte, typ uint8) (entry, bool) {
 	bp := s.pool.Get().(*[]byte)
 	defer s.pool.Put(bp)
-	cnt := min(blockEntries, s.n-blk*blockEntries)
-	buf := (*bp)[:cnt*entrySize]
-	if _, err := s.f.ReadAt(buf, int64(blk)*blockEntries*entrySize); err != nil && !errors.Is(err, io.EOF) {
-		return entry{}, false
-	}
-	lo, hi := 0, cnt
-	for lo < hi {
-		m := (lo + hi) / 2
-		e := decodeEntry(buf[m*entrySize:])
-		c := compareKey(id, typ, &e)
-		if c == 0 {
-			return e, true
+	for blk := max(b-1, 0); blk < len(s.firsts); blk++ {
+		if blk > b-1 && blk > 0 && bytes.Compare(s.firsts[blk][:], id[:]) > 0 {
+			return
 		}
-		if c < 0 {
-			hi = m
-		} else {
-			lo = m + 1
+		cnt := min(blockEntries, s.n-blk*blockEntries)
+		buf := (*bp)[:cnt*entrySize]
+		if _, err := s.f.ReadAt(buf, int64(blk)*blockEntries*entrySize); err != nil && !errors.Is(err, io.EOF) {
+			return
+		}
+		for i := 0; i < cnt; i++ {
+			e := decodeEntry(buf[i*entrySize:])
+			c := compareKey(id, typ, &e)
+			if c < 0 {
+				return
+			}
+			if c == 0 && !fn(e) {
+				return
+			}
 		}
 	}
-	return entry{}, false
 }
 
 func (s *fileSegment) each(fn func(*entry) error) error {
