@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -51,6 +52,13 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	log, err := newLogger(m.Stderr, c.LogFormat, c.LogLevel)
 	if err != nil {
 		return err
+	}
+	if c.CPUProfile != "" {
+		stop, err := startCPUProfile(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -195,4 +203,16 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) 
 		return nil, usageError{fmt.Errorf("--log-format=%q: use text or json", format)}
 	}
 	return slog.New(server.LogHandler(h)), nil
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

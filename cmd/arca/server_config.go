@@ -28,6 +28,7 @@ type serverConfig struct {
 	LogLevel          string
 	ShutdownTimeout   time.Duration
 	MaxBodyBytes      int64
+	CPUProfile        string
 }
 
 func (c *serverConfig) flags(fs *pflag.FlagSet) {
@@ -44,6 +45,8 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running tasks get to finish before they are interrupted")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	_ = fs.MarkHidden("cpuprofile")
 }
 
 // envName returns the environment variable of a flag: listen -> ARCA_LISTEN.
