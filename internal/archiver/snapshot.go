@@ -200,17 +200,15 @@ func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, pa
 }
 
 func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, rt root, parent *tree.Tree) (*entry, error) {
-	fi, err := os.Lstat(rt.path)
-	if err != nil {
-		r.warn(rt.path, err)
+	st := r.stat(rt.path, dirCtx{included: r.incl.Empty()})
+	if !st.ok {
 		return nil, nil
 	}
 	var pn *tree.Node
 	if parent != nil {
 		pn = parent.Find(rt.name)
 	}
-	d := dirCtx{rootDev: 0, included: r.incl.Empty() || r.incl.Match(rt.path, fi.IsDir())}
-	e, err := r.newEntry(ctx, g, rt.path, fi, pn, d)
+	e, err := r.newEntry(ctx, g, st, pn, dirCtx{included: st.included})
 	if e != nil {
 		e.rename(rt.name)
 	}
