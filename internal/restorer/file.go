@@ -36,19 +36,19 @@ func (r *restore) work(ctx context.Context) error {
 }
 
 func (r *restore) restoreFile(ctx context.Context, p string, n *tree.Node) error {
-	keep, err := r.existing(p, n)
+	// O_EXCL: never write through whatever is at p, a symlink included.
+	var f *os.File
+	created, err := r.create(p, n, func() (err error) {
+		f, err = r.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+		return err
+	})
 	if err != nil {
 		r.fileFailed(p, err)
 		return nil
 	}
-	if keep {
-		r.skipped(n)
-		return nil
-	}
-	// O_EXCL: never write through whatever appeared at p meanwhile.
-	f, err := r.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		r.fileFailed(p, err)
+	if !created { // kept by the overwrite policy
+		r.prog.filesDone.Add(1)
+		r.prog.bytesDone.Add(n.Size)
 		return nil
 	}
 	err = r.writeContent(ctx, f, n)
@@ -204,29 +204,29 @@ func (r *restore) getBuf() *[]byte {
 
 func (r *restore) putBuf(b *[]byte) { r.bufs.Put(b) }
 
-// special creates a symlink, device, FIFO or socket node inside the open
+// special creates a symlink, device, FIFO or socket node in the
 // directory d.
-func (r *restore) special(d *os.File, p string, n *tree.Node) {
-	keep, err := r.existing(p, n)
+func (r *restore) special(d *dirHandle, p string, n *tree.Node) {
+	dir, err := d.get()
 	if err != nil {
 		r.rep.fail(p, err)
-		return
-	}
-	if keep {
-		r.skipped(n)
 		return
 	}
 	name := path.Base(p)
-	if n.Type == tree.TypeSymlink {
-		err = unix.Symlinkat(n.LinkTarget, int(d.Fd()), name)
-	} else {
-		err = fsmeta.Mknod(d, name, n)
-	}
+	created, err := r.create(p, n, func() error {
+		if n.Type == tree.TypeSymlink {
+			return unix.Symlinkat(n.LinkTarget, int(dir.Fd()), name)
+		}
+		return fsmeta.Mknod(dir, name, n)
+	})
 	if err != nil {
 		r.rep.fail(p, err)
 		return
 	}
-	if err := fsmeta.Apply(d, name, n, r.apply); err != nil {
+	if !created {
+		return
+	}
+	if err := fsmeta.Apply(dir, name, n, r.apply); err != nil {
 		r.rep.fail(p, fmt.Errorf("metadata: %w", err))
 	}
 	r.rep.add(func(res *Result) { res.Others++ })

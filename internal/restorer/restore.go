@@ -113,7 +113,9 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 		case node.Type == tree.TypeDir:
 			return nil
 		}
-		return r.inDir(gctx, ".", func(d *os.File) error { return r.entry(gctx, d, ".", node) })
+		d := &dirHandle{root: r.root, rel: "."}
+		defer d.close()
+		return r.entry(gctx, d, ".", node)
 	})
 	if err := g.Wait(); err != nil {
 		return err
@@ -123,15 +125,29 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	return ctx.Err()
 }
 
-// inDir runs fn with an open handle on the directory rel.
-func (r *restore) inDir(ctx context.Context, rel string, fn func(d *os.File) error) error {
-	d, err := r.root.Open(rel)
-	if err != nil {
-		r.rep.fail(rel, err)
-		return nil
+// dirHandle opens its directory on first use: only special files need a
+// handle on their directory, and most directories have none.
+type dirHandle struct {
+	root *os.Root
+	rel  string
+	f    *os.File
+}
+
+func (h *dirHandle) get() (*os.File, error) {
+	if h.f == nil {
+		f, err := h.root.Open(h.rel)
+		if err != nil {
+			return nil, err
+		}
+		h.f = f
 	}
-	defer d.Close()
-	return fn(d)
+	return h.f, nil
+}
+
+func (h *dirHandle) close() {
+	if h.f != nil {
+		h.f.Close()
+	}
 }
 
 // walkDir restores the entries of the tree id into the directory rel.
@@ -144,20 +160,20 @@ func (r *restore) walkDir(ctx context.Context, rel string, id tree.ID) error {
 		r.rep.fail(rel, err)
 		return nil
 	}
-	return r.inDir(ctx, rel, func(d *os.File) error {
-		for i := range t.Nodes {
-			if err := r.entry(ctx, d, rel, &t.Nodes[i]); err != nil {
-				return err
-			}
+	d := &dirHandle{root: r.root, rel: rel}
+	defer d.close()
+	for i := range t.Nodes {
+		if err := r.entry(ctx, d, rel, &t.Nodes[i]); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // entry restores one node into the directory rel (open as d). Only a
 // cancelled context is returned; everything else is a failure in the
 // report.
-func (r *restore) entry(ctx context.Context, d *os.File, rel string, n *tree.Node) error {
+func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.Node) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -211,20 +227,26 @@ func (r *restore) queueFile(ctx context.Context, p string, n *tree.Node) error {
 // makeDir makes sure p is a directory we may write into; it reports
 // whether it existed and whether the subtree can be restored.
 func (r *restore) makeDir(p string) (existed, ok bool) {
+	err := r.root.Mkdir(p, 0o700)
+	if err == nil {
+		return false, true
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		r.rep.fail(p, err)
+		return false, false
+	}
 	fi, err := r.root.Lstat(p)
 	switch {
-	case err == nil && fi.IsDir():
+	case err != nil:
+		r.rep.fail(p, err)
+		return false, false
+	case fi.IsDir():
 		return true, true
-	case err == nil:
-		if r.opts.Overwrite == OverwriteNever {
-			r.rep.fail(p, errors.New("exists and is not a directory (overwrite policy: never)"))
-			return false, false
-		}
-		if err := r.root.Remove(p); err != nil {
-			r.rep.fail(p, err)
-			return false, false
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	case r.opts.Overwrite == OverwriteNever:
+		r.rep.fail(p, errors.New("exists and is not a directory (overwrite policy: never)"))
+		return false, false
+	}
+	if err := r.root.Remove(p); err != nil {
 		r.rep.fail(p, err)
 		return false, false
 	}
@@ -233,6 +255,25 @@ func (r *restore) makeDir(p string) (existed, ok bool) {
 		return false, false
 	}
 	return false, true
+}
+
+// create runs mk to create the entry n at p. If something exists there,
+// it applies the overwrite policy: it keeps the entry (created=false,
+// counted as skipped) or removes it and runs mk once more.
+func (r *restore) create(p string, n *tree.Node, mk func() error) (created bool, err error) {
+	err = mk()
+	if !errors.Is(err, fs.ErrExist) {
+		return err == nil, err
+	}
+	keep, err := r.existing(p, n)
+	if err != nil {
+		return false, err
+	}
+	if keep {
+		r.skipped(n)
+		return false, nil
+	}
+	return true, mk()
 }
 
 // existing applies the overwrite policy to an entry about to be created at
@@ -279,10 +320,8 @@ func (r *restore) unchanged(p string, fi fs.FileInfo, n *tree.Node) bool {
 	return false
 }
 
-func (r *restore) skipped(n *tree.Node) {
+func (r *restore) skipped(*tree.Node) {
 	r.rep.add(func(res *Result) { res.Skipped++ })
-	r.prog.filesDone.Add(1)
-	r.prog.bytesDone.Add(n.Size)
 }
 
 // makeLinks creates the further hard links, after all files are written.
@@ -295,17 +334,11 @@ func (r *restore) makeLinks() {
 			r.rep.fail(l.path, fmt.Errorf("hard link to %s, which failed", l.first))
 			continue
 		}
-		keep, err := r.existing(l.path, l.node)
+		created, err := r.create(l.path, l.node, func() error { return r.root.Link(l.first, l.path) })
 		switch {
 		case err != nil:
 			r.rep.fail(l.path, err)
-		case keep:
-			r.skipped(l.node)
-		default:
-			if err := r.root.Link(l.first, l.path); err != nil {
-				r.rep.fail(l.path, err)
-				continue
-			}
+		case created:
 			r.rep.add(func(res *Result) { res.Links++ })
 		}
 	}
