@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Compares `arca repo` with restic and borg on the dataset of bench/dataset.sh,
+# side by side in one run, each with a local repository, encryption on and
+# compression on:
+#   arca    default settings (zstd "fastest" level, AES-256-GCM)
+#   restic  repository v2, --compression auto (zstd "default" level, AES-256-CTR + Poly1305)
+#   borg    --encryption repokey-blake2, --compression zstd,3 (closest to restic's auto)
+# Each tool runs RUNS times (default 3) from a fresh repository: first
+# backup, no-change backup, backup after the 1% change, full restore,
+# metadata check (arca check / restic check / borg check --archives-only),
+# repository size. Times and peak RSS come from /usr/bin/time; the table
+# shows medians. Page cache is warm (drop_caches needs root on the host):
+# every tool reads the dataset from memory, so the figures measure CPU,
+# not the disk.
+#
+#   bench/compare.sh [SCRATCH]            (default /tmp/arca-bench; needs ~10 GiB)
+#   RUNS=1 TOOLS="arca restic" bench/compare.sh
+#   bench/compare.sh smallfiles [SCRATCH] arca backup of 1,000,000 small files: time and peak RSS
+#   ARCA_BIN=path/to/arca bench/compare.sh    benchmark that binary instead of building one
+#
+# Output: a markdown table on stdout and in SCRATCH/results.md; raw figures
+# in SCRATCH/results.tsv.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+mode=main
+if [ "${1:-}" = smallfiles ]; then
+	mode=smallfiles
+	shift
+fi
+scratch=${1:-/tmp/arca-bench}
+runs=${RUNS:-3}
+tools=${TOOLS:-arca restic borg}
+mkdir -p "$scratch/bin"
+scratch=$(cd "$scratch" && pwd)
+
+need() {
+	command -v "$1" >/dev/null && return
+	echo "installing $2" >&2
+	apt-get install -y "$2" >&2
+}
+need /usr/bin/time time
+for t in $tools; do
+	case $t in restic) need restic restic ;; borg) need borg borgbackup ;; esac
+done
+
+if [ -n "${ARCA_BIN:-}" ]; then # a binary built elsewhere (such as from a clean checkout)
+	cp "$ARCA_BIN" "$scratch/bin/arca"
+else
+	(cd "$top" && go build -o "$scratch/bin/arca" ./cmd/arca)
+fi
+export PATH="$scratch/bin:$PATH"
+export ARCA_PASSWORD=bench-password RESTIC_PASSWORD=bench-password BORG_PASSPHRASE=bench-password
+export RESTIC_CACHE_DIR="$scratch/cache/restic" BORG_BASE_DIR="$scratch/cache/borg"
+export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
+raw="$scratch/results.tsv"
+log="$scratch/commands.log"
+
+# measure TOOL RUN METRIC CMD...: runs CMD, records seconds and peak RSS (KiB).
+measure() {
+	local tool=$1 run=$2 metric=$3
+	shift 3
+	echo "== $tool run $run $metric: $*" >>"$log"
+	if ! /usr/bin/time -f "%e %M" -o "$scratch/time.out" "$@" >>"$log" 2>&1; then
+		echo "$tool $metric failed (see $log)" >&2
+		exit 1
+	fi
+	read -r secs kib <"$scratch/time.out"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$run" "$metric" "$secs" "$kib" >>"$raw"
+}
+
+record() { printf '%s\t%s\t%s\t%s\t\n' "$1" "$2" "$3" "$4" >>"$raw"; }
+
+repo_of() { echo "$scratch/repo-$1"; }
+
+do_init() {
+	local r
+	r=$(repo_of "$1")
+	rm -rf "$r" "$scratch/cache/$1"
+	case $1 in
+	arca) arca repo init -q --repo "$r" ;;
+	restic) restic -q -r "$r" init --repository-version 2 ;;
+	borg) borg init -e repokey-blake2 "$r" ;;
+	esac >>"$log" 2>&1
+}
+
+# backup TOOL RUN METRIC NAME
+do_backup() {
+	local r data="$scratch/dataset/data"
+	r=$(repo_of "$1")
+	case $1 in
+	arca) measure "$1" "$2" "$3" arca repo backup -q --repo "$r" "$data" ;;
+	restic) measure "$1" "$2" "$3" restic -q -r "$r" --compression auto backup "$data" ;;
+	borg) measure "$1" "$2" "$3" borg create --compression zstd,3 "$r::$4" "$data" ;;
+	esac
+}
+
+do_restore() {
+	local r target="$scratch/restore"
+	r=$(repo_of "$1")
+	rm -rf "$target"
+	mkdir -p "$target"
+	case $1 in
+	arca) measure "$1" "$2" restore arca repo restore -q --repo "$r" latest --target "$target" ;;
+	restic) measure "$1" "$2" restore restic -q -r "$r" restore latest --target "$target" ;;
+	borg) (cd "$target" && measure "$1" "$2" restore borg extract "$r::b3") ;;
+	esac
+	record "$1" "$2" restored_bytes "$(du -sb "$target" | cut -f1)"
+	rm -rf "$target"
+}
+
+do_check() {
+	local r
+	r=$(repo_of "$1")
+	case $1 in
+	arca) measure "$1" "$2" check arca repo check -q --repo "$r" ;;
+	restic) measure "$1" "$2" check restic -q -r "$r" check ;;
+	borg) measure "$1" "$2" check borg check --archives-only "$r" ;;
+	esac
+}
+
+run_main() {
+	"$here/dataset.sh" "$scratch/dataset" >&2
+	"$here/dataset.sh" reset "$scratch/dataset"
+	data_bytes=$(du -sb "$scratch/dataset/data" | cut -f1)
+	: >"$raw"
+	: >"$log"
+	for run in $(seq 1 "$runs"); do
+		for tool in $tools; do
+			echo "run $run: $tool" >&2
+			"$here/dataset.sh" reset "$scratch/dataset"
+			do_init "$tool"
+			do_backup "$tool" "$run" backup_first b1
+			do_backup "$tool" "$run" backup_nochange b2
+			"$here/dataset.sh" change "$scratch/dataset"
+			do_backup "$tool" "$run" backup_changed b3
+			do_restore "$tool" "$run"
+			do_check "$tool" "$run"
+			record "$tool" "$run" repo_bytes "$(du -sb "$(repo_of "$tool")" | cut -f1)"
+			"$here/dataset.sh" reset "$scratch/dataset"
+		done
+	done
+	"$here/report.sh" "$raw" "$data_bytes" "$tools" | tee "$scratch/results.md"
+}
+
+run_smallfiles() {
+	local dir="$scratch/smallfiles"
+	[ -d "$dir" ] || "$here/dataset.sh" smallfiles "$dir"
+	: >"$log"
+	local r
+	r=$(repo_of arca-small)
+	rm -rf "$r"
+	arca repo init -q --repo "$r" >>"$log" 2>&1
+	/usr/bin/time -f "%e %M" -o "$scratch/time.out" arca repo backup -q --repo "$r" "$dir" >>"$log" 2>&1
+	read -r secs kib <"$scratch/time.out"
+	/usr/bin/time -f "%e %M" -o "$scratch/time.out" arca repo backup -q --repo "$r" "$dir" >>"$log" 2>&1
+	read -r secs2 kib2 <"$scratch/time.out"
+	printf '| 1,000,000 small files | first backup | no-change backup |\n|---|---|---|\n'
+	printf '| arca | %s s, peak RSS %d MiB | %s s, peak RSS %d MiB |\n' "$secs" $((kib / 1024)) "$secs2" $((kib2 / 1024))
+}
+
+"run_$mode"
