@@ -3,7 +3,11 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arcabackup/arca/internal/arca"
 )
@@ -62,6 +66,12 @@ func PrepareCreate(c CreateTask, now time.Time) (arca.Task, error) {
 	if t.Operation == "" {
 		return arca.Task{}, invalid("operation", "A task needs an operation, for example \"backup\".")
 	}
+	if err := checkText(map[string]string{"tenant": t.Tenant, "operation": string(t.Operation),
+		"target.type": t.Target.Type, "target.id": t.Target.ID, "created_by": t.CreatedBy,
+		"request_id": t.RequestID, "exclusive_key": t.ExclusiveKey, "idempotency_key": c.IdempotencyKey,
+		"request_hash": c.RequestHash}); err != nil {
+		return arca.Task{}, err
+	}
 	if len(t.Params) > 0 && !json.Valid(t.Params) {
 		return arca.Task{}, invalid("params", "The task parameters are not valid JSON.")
 	}
@@ -81,6 +91,18 @@ func CheckFinish(f Finish) error {
 	}
 	if len(f.Result) > 0 && !json.Valid(f.Result) {
 		return invalid("result", "The task result is not valid JSON.")
+	}
+	return nil
+}
+
+// checkText refuses text that is not valid UTF-8 or holds a NUL byte: both
+// drivers must store it alike, and PostgreSQL's text cannot hold either.
+func checkText(fields map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		v := fields[name]
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return invalid(name, fmt.Sprintf("The %s is not valid UTF-8 text.", name))
+		}
 	}
 	return nil
 }
@@ -176,6 +198,9 @@ func TerminalStates() []arca.TaskState {
 func PrepareToken(t arca.APIToken, now time.Time) (arca.APIToken, error) {
 	if t.ID == "" {
 		return arca.APIToken{}, invalid("id", "An API token needs an id.")
+	}
+	if err := checkText(map[string]string{"id": t.ID, "tenant": t.Tenant, "name": t.Name}); err != nil {
+		return arca.APIToken{}, err
 	}
 	if t.Tenant == "" {
 		t.Tenant = arca.DefaultTenant

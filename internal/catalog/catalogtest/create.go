@@ -116,6 +116,8 @@ func testCreateRefused(t *testing.T, open Opener) {
 		{"bad id", arca.Task{ID: "nope", Operation: "backup"}, arca.CodeInvalidArgument, "nope"},
 		{"no operation", arca.Task{}, arca.CodeInvalidArgument, "operation"},
 		{"bad params", arca.Task{Operation: "backup", Params: json.RawMessage(`{"a":`)}, arca.CodeInvalidArgument, "JSON"},
+		{"NUL in text", arca.Task{Operation: "backup", Target: arca.Target{Type: "source", ID: "a\x00b"}}, arca.CodeInvalidArgument, "target.id"},
+		{"not UTF-8", arca.Task{Operation: "backup", CreatedBy: "\xff"}, arca.CodeInvalidArgument, "created_by"},
 		{"bad parent id", arca.Task{Operation: "backup", Parent: "x"}, arca.CodeInvalidArgument, "parent"},
 		{"missing parent", arca.Task{Operation: "backup", Parent: missing}, arca.CodeNotFound, missing},
 		{"taken id", arca.Task{ID: existing.ID, Operation: "backup"}, arca.CodeAlreadyExists, existing.ID},
