@@ -68,23 +68,24 @@ func (c *compressor) close() {
 	c.dec.Close()
 }
 
-// compress appends the compressed form of p to dst and reports whether it
-// paid. When it did not, dst is returned unchanged (length-wise).
-func (c *compressor) compress(dst, p []byte) ([]byte, bool) {
+// compress compresses p into scratch (reused, grown as needed) and
+// reports whether the result pays. The returned slice is the scratch
+// buffer to keep for the next call; when ok it holds the compressed blob.
+func (c *compressor) compress(scratch, p []byte) (out []byte, ok bool) {
 	if c.enc == nil || len(p) < 64 {
-		return dst, false
+		return scratch[:0], false
 	}
 	if len(p) >= probeMin {
-		probe := c.enc.EncodeAll(p[:probeSize], dst[len(dst):])
-		if len(probe)*100 > probeSize*compressMaxPercent {
-			return dst, false
+		scratch = c.enc.EncodeAll(p[:probeSize], scratch[:0])
+		if len(scratch)*100 > probeSize*compressMaxPercent {
+			return scratch[:0], false
 		}
 	}
-	out := c.enc.EncodeAll(p, dst)
-	if (len(out)-len(dst))*100 > len(p)*compressMaxPercent {
-		return dst, false
+	scratch = c.enc.EncodeAll(p, scratch[:0])
+	if len(scratch)*100 > len(p)*compressMaxPercent {
+		return scratch[:0], false
 	}
-	return out, true
+	return scratch, true
 }
 
 // decompress appends the decompression of p to dst, refusing output beyond

@@ -24,6 +24,11 @@ const FormatVersion = 1
 // DefaultPackSize is the default target size of a pack file.
 const DefaultPackSize = 16 << 20
 
+// defaultMaxUploads caps the default number of packs uploading at once:
+// each holds a pack buffer, so writer memory is about
+// (Packers + Uploads) × (PackSize + 1 MiB).
+const defaultMaxUploads = 3
+
 // Repository is an open repository. It is safe for concurrent use.
 type Repository struct {
 	store  blob.Store
@@ -38,7 +43,7 @@ type Repository struct {
 
 	packers   chan *packer // idle packers
 	uploadSem chan struct{}
-	bufs      sync.Pool // *[]byte pack buffers
+	freeBufs  chan *[]byte // recycled pack buffers
 
 	mu          sync.Mutex
 	cond        *sync.Cond // signalled when an upload ends
@@ -66,7 +71,7 @@ func (o *OpenOptions) setDefaults(store blob.Store) {
 		o.Packers = runtime.GOMAXPROCS(0)
 	}
 	if o.Uploads <= 0 {
-		o.Uploads = max(store.Connections(), 1)
+		o.Uploads = min(max(store.Connections(), 1), defaultMaxUploads)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -215,6 +220,7 @@ func newRepository(store blob.Store, cfg Config, mk *crypto.MasterKeys, keyID st
 		idx:       index.New(index.Options{SpillDir: opts.IndexCacheDir}),
 		packers:   make(chan *packer, opts.Packers),
 		uploadSem: make(chan struct{}, opts.Uploads),
+		freeBufs:  make(chan *[]byte, opts.Packers+opts.Uploads),
 		pending:   make(map[blobKey]struct{}),
 		indexObjs: make(map[ID]struct{}),
 		lastIndex: opts.Now(),

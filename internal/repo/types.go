@@ -151,8 +151,9 @@ type OpenOptions struct {
 	PackSize int
 	// Packers is how many packs are filled in parallel (default GOMAXPROCS).
 	Packers int
-	// Uploads bounds the packs being uploaded at once (default the store's
-	// Connections()).
+	// Uploads bounds the packs being uploaded at once (default the
+	// store's Connections(), at most 3). Writer memory is about
+	// (Packers + Uploads) × (PackSize + 1 MiB).
 	Uploads int
 	// IndexCacheDir, when set, spills the index's sorted segments to files
 	// in this directory instead of keeping them in memory.
