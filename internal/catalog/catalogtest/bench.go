@@ -38,6 +38,7 @@ func Benchmark(b *testing.B, open func(b *testing.B) catalog.Store) {
 		s := open(b)
 		ids := benchTasks(b, s, 1000)
 		b.ReportAllocs()
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for i := 0; pb.Next(); i++ {
 				if _, err := s.GetTask(b.Context(), ids[i%len(ids)]); err != nil {
