@@ -70,6 +70,7 @@ func backup(t *testing.T, a *Archiver, paths []string, opts SnapshotOptions) *Re
 }
 
 func TestSnapshotRecordsEverything(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	fx := archivertest.MakeFixture(t, dir)
 	mr := archivertest.NewMemRepo()
@@ -138,6 +139,7 @@ func TestSnapshotRecordsEverything(t *testing.T) {
 }
 
 func TestIncrementalReusesUnchangedFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	archivertest.MakeFixture(t, dir)
 	mr := archivertest.NewMemRepo()
@@ -169,6 +171,7 @@ func TestIncrementalReusesUnchangedFiles(t *testing.T) {
 }
 
 func TestVanishedFileIsAWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, n := range []string{"a", "b", "c"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
@@ -200,6 +203,7 @@ func TestVanishedFileIsAWarning(t *testing.T) {
 }
 
 func TestCancelLeavesNoSnapshot(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	archivertest.MakeFixture(t, dir)
 	mr := archivertest.NewMemRepo()
@@ -217,6 +221,7 @@ func TestCancelLeavesNoSnapshot(t *testing.T) {
 }
 
 func TestSaveErrorFailsBackup(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	archivertest.MakeFixture(t, dir)
 	mr := archivertest.NewMemRepo()
@@ -232,6 +237,7 @@ func TestSaveErrorFailsBackup(t *testing.T) {
 }
 
 func TestExcludeAndInclude(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	files := []string{"keep.txt", "drop.tmp", "cache/x.txt", "src/a.go", "src/b.txt", "src/deep/c.go", "other/d.txt"}
 	for _, f := range files {
@@ -278,6 +284,7 @@ func sortStrings(s []string) []string {
 }
 
 func TestProgressReportsFinalTotals(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	archivertest.MakeFixture(t, dir)
 	var mu sync.Mutex
@@ -299,6 +306,7 @@ func TestProgressReportsFinalTotals(t *testing.T) {
 }
 
 func TestDuplicateRootNamesRefused(t *testing.T) {
+	t.Parallel()
 	a, b := filepath.Join(t.TempDir(), "x"), filepath.Join(t.TempDir(), "x")
 	for _, d := range []string{a, b} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -311,6 +319,7 @@ func TestDuplicateRootNamesRefused(t *testing.T) {
 }
 
 func TestFileChangedWhileReadIsAWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "growing.log")
 	if err := os.WriteFile(p, []byte("first line\n"), 0o644); err != nil {
@@ -339,6 +348,7 @@ func TestFileChangedWhileReadIsAWarning(t *testing.T) {
 }
 
 func TestSingleFileRoot(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "alone.txt")
 	if err := os.WriteFile(p, []byte("alone"), 0o640); err != nil {
 		t.Fatal(err)

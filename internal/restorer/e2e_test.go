@@ -56,6 +56,7 @@ func reopen(tb testing.TB, dir string) *repo.Repository {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := filepath.Join(t.TempDir(), "data")
 	archivertest.MakeFixture(t, src)
@@ -181,6 +182,7 @@ func BenchmarkRestoreMem(b *testing.B) {
 }
 
 func TestDamagedPacksNeverGiveWrongBytes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := filepath.Join(t.TempDir(), "data")
 	archivertest.MakeFixture(t, src)

@@ -49,6 +49,7 @@ func restoreOK(t *testing.T, r Repo, root repo.ID, target string, opts Options) 
 }
 
 func TestRoundTripAtTheSeam(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	target := t.TempDir()
 	var last Progress
@@ -77,6 +78,7 @@ func checkSparse(t *testing.T, p string) {
 }
 
 func TestRestoreSubtree(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	target := t.TempDir()
 	restoreOK(t, fx.mr, fx.root, target, Options{Path: fx.base + "/sub"})
@@ -93,6 +95,7 @@ func TestRestoreSubtree(t *testing.T) {
 }
 
 func TestDamagedBlobNamesTheFile(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	tr := loadTreeT(t, fx.mr, fx.root)
 	data := loadTreeT(t, fx.mr, repo.ID(*tr.Find(fx.base).Subtree))
@@ -122,6 +125,7 @@ func loadTreeT(t *testing.T, r Repo, id repo.ID) *tree.Tree {
 }
 
 func TestOverwritePolicies(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	outside := t.TempDir()
 	victim := filepath.Join(outside, "victim")
@@ -208,6 +212,7 @@ func saveData(t *testing.T, mr *archivertest.MemRepo, s string) tree.ID {
 }
 
 func TestHostileTreesCannotEscape(t *testing.T) {
+	t.Parallel()
 	mr := archivertest.NewMemRepo()
 	outside := t.TempDir()
 	pwn := saveData(t, mr, "pwned")

@@ -115,6 +115,7 @@ func xattrString(t *testing.T, p string) string {
 }
 
 func TestWriteTar(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	var buf bytes.Buffer
 	res, err := New(fx.mr).WriteTar(context.Background(), &buf, fx.root, StreamOptions{Path: fx.base})
@@ -171,6 +172,7 @@ func TestWriteTar(t *testing.T) {
 }
 
 func TestWriteZip(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	var buf bytes.Buffer
 	if _, err := New(fx.mr).WriteZip(context.Background(), &buf, fx.root, StreamOptions{Path: fx.base}); err != nil {
@@ -218,6 +220,7 @@ func TestWriteZip(t *testing.T) {
 }
 
 func TestStreamDamagedBlobFails(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	tr := loadTreeT(t, fx.mr, fx.root)
 	data := loadTreeT(t, fx.mr, repo.ID(*tr.Find(fx.base).Subtree))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestWalk(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	var want []string
 	err := filepath.Walk(fx.src, func(p string, fi os.FileInfo, err error) error {
@@ -49,6 +50,7 @@ func TestWalk(t *testing.T) {
 }
 
 func TestRestoreCanceled(t *testing.T) {
+	t.Parallel()
 	fx := backupFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -52,16 +52,14 @@ func MakeFixture(t testing.TB, dir string) Fixture {
 		must(syscall.Chmod(p, uint32(mode))) // raw bits, not masked by umask
 	}
 	random := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.UintN(256))
-		}
-		return b
+		b := make([]byte, n+8)
+		fillRandom(rng, b)
+		return b[:n]
 	}
 	write("empty", nil, 0o644)
 	write("small.txt", []byte("hello, arca\n"), 0o600)
 	write("big.bin", random(300<<10+17), 0o640)
-	write("compressible.log", bytes.Repeat([]byte("2026-11-23 INFO request served in 3ms\n"), 20000), 0o644)
+	write("compressible.log", bytes.Repeat([]byte("2026-11-23 INFO request served in 3ms\n"), 5000), 0o644)
 	write("sub/deeper/deepest/file", []byte("deep"), 0o444)
 	write("sub/setuid", []byte("#!/bin/sh\n"), 0o4755)
 	write(LongName, []byte("long"), 0o644)
