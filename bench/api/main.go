@@ -53,6 +53,11 @@ func run() error {
 	if len(ids) == 0 {
 		return errors.New("no task was created")
 	}
+	// Measure reads on an idle engine: wait until the workers have run the
+	// tasks just created.
+	if err := drain(ctx, c, 5*time.Minute); err != nil {
+		return err
+	}
 	get := phase(ctx, "get", *clients, *duration, func(ctx context.Context) error {
 		_, err := c.GetTask(ctx, ids[rand.IntN(len(ids))], 0)
 		return err
@@ -119,4 +124,22 @@ func phase(ctx context.Context, name string, n int, d time.Duration, op func(con
 		r.p50, r.p99 = all[r.n/2], all[r.n*99/100]
 	}
 	return r
+}
+
+// drain waits until no task is queued or running.
+func drain(ctx context.Context, c *apiclient.Client, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	for {
+		l, err := c.ListTasks(ctx, apiclient.TaskFilter{States: []string{"queued", "running"}, Limit: 1}, "")
+		if err != nil {
+			return err
+		}
+		if len(l.Items) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("tasks still queued after %s", max)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
