@@ -2,6 +2,7 @@ package pruner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
@@ -39,7 +40,7 @@ func (p *pruner) computeLive(ctx context.Context, r *repo.Repository) error {
 		g.SetLimit(conns)
 		for _, id := range frontier {
 			g.Go(func() error {
-				buf, err := r.LoadBlob(gctx, repo.TreeBlob, id, nil)
+				buf, err := p.loadTree(gctx, r, id)
 				if err != nil {
 					if gctx.Err() != nil {
 						return gctx.Err()
@@ -86,4 +87,50 @@ func (p *pruner) computeLive(ctx context.Context, r *repo.Repository) error {
 	}
 	p.rep.LiveBlobs = len(p.live)
 	return nil
+}
+
+// loadTree loads a tree from the index or, failing that, from a pack that
+// is in no index: a backup that opened before a mark may reuse a tree of
+// a pack prune hid.
+func (p *pruner) loadTree(ctx context.Context, r *repo.Repository, id repo.ID) ([]byte, error) {
+	buf, err := r.LoadBlob(ctx, repo.TreeBlob, id, nil)
+	if !errors.Is(err, repo.ErrBlobNotFound) {
+		return buf, err
+	}
+	hidden, herr := p.hiddenBlobs(ctx, r)
+	if herr != nil {
+		return nil, herr
+	}
+	b, ok := hidden[blobKey{repo.TreeBlob, id}]
+	if !ok {
+		return nil, err
+	}
+	return r.LoadBlobFrom(ctx, b, nil)
+}
+
+// hiddenBlobs reads, once, the headers of the packs in no index.
+func (p *pruner) hiddenBlobs(ctx context.Context, r *repo.Repository) (map[blobKey]repo.PackedBlob, error) {
+	p.hiddenMu.Lock()
+	defer p.hiddenMu.Unlock()
+	if p.hidden != nil {
+		return p.hidden, nil
+	}
+	hidden := map[blobKey]repo.PackedBlob{}
+	for id := range p.sizes {
+		if r.IndexHasPack(id) {
+			continue
+		}
+		blobs, err := r.LoadPackHeader(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // damaged or gone: it cannot help
+		}
+		for _, b := range blobs {
+			hidden[blobKey{b.Type, b.ID}] = b
+		}
+	}
+	p.hidden = hidden
+	return hidden, nil
 }

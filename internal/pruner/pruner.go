@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/arcabackup/arca/internal/repo"
@@ -152,6 +153,9 @@ type pruner struct {
 	swept map[repo.ID]bool
 	// byPack are the index entries by pack.
 	byPack map[repo.ID][]repo.PackedBlob
+	// hidden are the blobs of packs in no index, read when needed.
+	hiddenMu sync.Mutex
+	hidden   map[blobKey]repo.PackedBlob
 	// copies are, per live blob, the packs holding it (sorted).
 	copies map[blobKey][]repo.ID
 }

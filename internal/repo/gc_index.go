@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -92,6 +93,16 @@ func (r *Repository) IndexPacks(ctx context.Context, packs []ID) error {
 		return nil
 	}
 	for _, part := range splitObject(obj) {
+		// Index objects are named by the hash of their content, and the
+		// object that first indexed these packs may be superseded (by the
+		// rewrite that hid them): an identical object would be skipped by
+		// every loader. A random id in supersedes, which names no object,
+		// makes this one new.
+		var nonce [32]byte
+		if _, err := rand.Read(nonce[:]); err != nil {
+			return err
+		}
+		part.Supersedes = append(part.Supersedes, nonce)
 		id, err := r.saveHashedObject(ctx, indexPrefix, part.Encode(nil))
 		if err != nil {
 			return err

@@ -63,3 +63,13 @@ func (r *Repository) VerifyPack(ctx context.Context, packID ID, blobs []PackedBl
 	}
 	return int64(len(data)), nil
 }
+
+// LoadBlobFrom reads, decrypts and verifies the blob stored at b (which
+// need not be in the index: prune reads trees from packs it hid).
+func (r *Repository) LoadBlobFrom(ctx context.Context, b PackedBlob, buf []byte) ([]byte, error) {
+	raw, err := r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), nil)
+	if err != nil {
+		return nil, fmt.Errorf("load %s blob %s: %w", b.Type, b.ID.Short(), err)
+	}
+	return r.openBlob(b, raw, buf[:0])
+}
