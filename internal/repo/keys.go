@@ -130,7 +130,7 @@ func (r *Repository) ListKeys(ctx context.Context) ([]KeyInfo, error) {
 	out := make([]KeyInfo, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, KeyInfo{ID: k.id, Created: k.kf.Created, Hostname: k.kf.Hostname, Username: k.kf.Username,
-			KDF: KDFParams{Time: k.kf.KDF.Time, Memory: k.kf.KDF.Memory, Threads: k.kf.KDF.Threads}, Current: k.id == r.keyID})
+			KDF: KDFParams{Time: k.kf.KDF.Time, Memory: k.kf.KDF.Memory, Threads: k.kf.KDF.Threads}, Current: k.id == r.currentKey()})
 	}
 	return out, nil
 }
@@ -142,9 +142,18 @@ func (r *Repository) ChangePassword(ctx context.Context, newPassword string, opt
 	if err != nil {
 		return "", err
 	}
-	if err := r.store.Delete(ctx, keysPrefix+r.keyID); err != nil {
-		return "", fmt.Errorf("remove old key %s (the new key %s is in place): %w", r.keyID, id, err)
+	old := r.currentKey()
+	if err := r.store.Delete(ctx, keysPrefix+old); err != nil {
+		return "", fmt.Errorf("remove old key %s (the new key %s is in place): %w", old, id, err)
 	}
+	r.mu.Lock()
 	r.keyID = id
+	r.mu.Unlock()
 	return id, nil
+}
+
+func (r *Repository) currentKey() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keyID
 }
