@@ -284,7 +284,10 @@ func splitObject(obj *index.Object) []*index.Object {
 
 // CompactIndex rewrites all index objects this Repository has loaded or
 // written into as few objects as possible and removes the old ones. Index
-// objects written meanwhile by other processes are untouched.
+// objects written meanwhile by other processes are untouched. Run it while
+// this Repository saves nothing else (blobs uploaded during the call are
+// durable and indexed on disk, but this Repository forgets them until it
+// is reopened).
 func (r *Repository) CompactIndex(ctx context.Context) (removed int, err error) {
 	if err := r.Flush(ctx); err != nil {
 		return 0, err

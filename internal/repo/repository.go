@@ -24,6 +24,10 @@ const FormatVersion = 1
 // DefaultPackSize is the default target size of a pack file.
 const DefaultPackSize = 16 << 20
 
+// maxPackSize keeps blob offsets within the index's 32 bits with room for
+// one maximal blob past the target.
+const maxPackSize = 1 << 30
+
 // defaultMaxUploads caps the default number of packs uploading at once:
 // each holds a pack buffer, so writer memory is about
 // (Packers + Uploads) × (PackSize + 1 MiB).
@@ -67,6 +71,7 @@ func (o *OpenOptions) setDefaults(store blob.Store) {
 	if o.PackSize <= 0 {
 		o.PackSize = DefaultPackSize
 	}
+	o.PackSize = min(o.PackSize, maxPackSize)
 	if o.Packers <= 0 {
 		o.Packers = runtime.GOMAXPROCS(0)
 	}
