@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arcabackup/arca/internal/pruner"
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/policy"
 )
@@ -19,7 +20,6 @@ type forgetFlags struct {
 	keep         policy.Policy
 	within       string
 	tags         []string
-	host         string
 	dryRun, json bool
 	prune        bool
 	pruneFlags   pruneFlags
@@ -28,9 +28,9 @@ type forgetFlags struct {
 func newRepoForgetCmd(o *repoOptions) *cobra.Command {
 	var f forgetFlags
 	cmd := &cobra.Command{
-		Use:   "forget [SNAPSHOT...]",
+		Use:   "forget [SNAPSHOT...] [--keep-…]",
 		Short: "Remove snapshots by id or by a retention policy",
-		Long: "Remove the named snapshots, or those a retention policy does not keep (snapshots are grouped by source, " +
+		Long: "Remove the named snapshots and those a retention policy does not keep (snapshots are grouped by source, " +
 			"or by host and paths; a snapshot is kept if any rule keeps it). Data stays until `arca repo prune` " +
 			"(or --prune) collects it. --dry-run shows the plan and changes nothing.",
 		Args: args(cobra.ArbitraryArgs),
@@ -44,7 +44,6 @@ func newRepoForgetCmd(o *repoOptions) *cobra.Command {
 	fl.IntVar(&f.keep.Yearly, "keep-yearly", 0, "… years")
 	fl.StringVar(&f.within, "keep-within", "", "keep snapshots younger than this before the newest of their group (such as 30d, 2w, 36h)")
 	fl.StringArrayVar(&f.tags, "keep-tag", nil, "keep snapshots with all these comma-separated tags (repeatable)")
-	fl.StringVar(&f.host, "host", "", "consider only snapshots of this host")
 	fl.BoolVarP(&f.dryRun, "dry-run", "n", false, "show what would be removed, remove nothing")
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	fl.BoolVar(&f.prune, "prune", false, "prune the repository afterwards")
@@ -73,32 +72,34 @@ type forgetKept struct {
 	Reasons []string  `json:"reasons"`
 }
 
-func (o *repoOptions) forget(ctx context.Context, ids []string, f forgetFlags) error {
+func (o *repoOptions) forget(ctx context.Context, args []string, f forgetFlags) error {
 	if err := f.parsePolicy(); err != nil {
 		return err
 	}
-	if len(ids) > 0 != f.keep.IsEmpty() {
-		return usageError{errors.New("give either snapshot ids or --keep-* rules")}
+	if len(args) == 0 && f.keep.IsEmpty() {
+		return usageError{errors.New("give snapshot ids, --keep-* rules, or both")}
 	}
 	r, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	plan, err := o.forgetPlan(ctx, r, ids, f)
+	opts := pruner.ForgetOptions{DryRun: f.dryRun}
+	for _, s := range args {
+		id, _, err := findSnapshot(ctx, r, s)
+		if err != nil {
+			return err
+		}
+		opts.IDs = append(opts.IDs, id)
+	}
+	if !f.keep.IsEmpty() {
+		opts.Policy = &f.keep
+	}
+	rep, err := pruner.Forget(ctx, r, opts)
 	if err != nil {
 		return err
 	}
-	plan.DryRun = f.dryRun
-	if !f.dryRun {
-		for _, id := range plan.Remove {
-			if err := r.DeleteSnapshot(ctx, id); err != nil {
-				return fmt.Errorf("forget %s: %w", id.Short(), err)
-			}
-			plan.Removed++
-		}
-	}
-	if err := o.printForget(plan, f.json); err != nil {
+	if err := o.printForget(newForgetPlan(rep), f.json); err != nil {
 		return err
 	}
 	if f.prune && !f.dryRun {
@@ -107,44 +108,26 @@ func (o *repoOptions) forget(ctx context.Context, ids []string, f forgetFlags) e
 	return nil
 }
 
-func (o *repoOptions) forgetPlan(ctx context.Context, r *repo.Repository, ids []string, f forgetFlags) (*forgetPlan, error) {
-	plan := &forgetPlan{Remove: []repo.ID{}}
-	if len(ids) > 0 {
-		for _, s := range ids {
-			id, _, err := findSnapshot(ctx, r, s)
-			if err != nil {
-				return nil, err
-			}
-			plan.Remove = append(plan.Remove, id)
-		}
-		return plan, nil
+// newForgetPlan condenses a forget report for printing.
+func newForgetPlan(rep *pruner.ForgetReport) *forgetPlan {
+	plan := &forgetPlan{Remove: rep.Removed, DryRun: rep.DryRun}
+	if plan.Remove == nil {
+		plan.Remove = []repo.ID{}
 	}
-	sns, err := listSnapshots(ctx, r)
-	if err != nil {
-		return nil, err
+	if !rep.DryRun {
+		plan.Removed = len(rep.Removed)
 	}
-	items := make([]policy.Item, 0, len(sns))
-	for _, s := range sns {
-		if f.host == "" || s.Hostname == f.host {
-			items = append(items, policy.Item{ID: s.ID, Snapshot: s.Snapshot})
-		}
-	}
-	groups, err := policy.Apply(items, f.keep, policy.Options{})
-	if err != nil {
-		return nil, usageError{err}
-	}
-	for _, g := range groups {
+	for _, g := range rep.Groups {
 		fg := forgetGroup{Key: g.Key, Keep: []forgetKept{}, Remove: []repo.ID{}}
 		for _, k := range g.Keep {
 			fg.Keep = append(fg.Keep, forgetKept{ID: k.ID, Time: k.Snapshot.Time, Reasons: k.Reasons})
 		}
 		for _, it := range g.Remove {
 			fg.Remove = append(fg.Remove, it.ID)
-			plan.Remove = append(plan.Remove, it.ID)
 		}
 		plan.Groups = append(plan.Groups, fg)
 	}
-	return plan, nil
+	return plan
 }
 
 func (o *repoOptions) printForget(plan *forgetPlan, jsonOut bool) error {

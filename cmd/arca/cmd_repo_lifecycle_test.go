@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arcabackup/arca/internal/pruner"
 )
 
 // TestRepoLifecycle drives the offline CLI through a repository's life:
@@ -70,7 +73,7 @@ func TestRepoLifecycle(t *testing.T) {
 	}
 
 	forgetOldest(t, c, first, second)
-	// c.ok("prune") — wired once the pruner lands
+	pruneForgotten(t, c)
 	c.ok("check", "--read-data")
 	target2 := filepath.Join(t.TempDir(), "restore2")
 	c.ok("restore", second.ShortID, "--target", target2)
@@ -181,5 +184,42 @@ func forgetOldest(t *testing.T, c *repoCLI, first, second backupSummary) {
 	if len(sns) != 1 || sns[0].ID != second.ID {
 		t.Errorf("after forget: %+v, want only %s", sns, second.ShortID)
 	}
-	c.wantExit(ExitUsage, "either snapshot ids or --keep-* rules", "forget")
+	c.wantExit(ExitUsage, "give snapshot ids, --keep-* rules, or both", "forget")
+}
+
+// pruneForgotten backs up data of its own, forgets that snapshot and
+// prunes twice with no safety delay: the first prune marks the packs only
+// the forgotten snapshot used, the second deletes them.
+func pruneForgotten(t *testing.T, c *repoCLI) {
+	t.Helper()
+	extra := filepath.Join(t.TempDir(), "extra")
+	if err := os.MkdirAll(extra, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 2<<20)
+	if _, err := rand.NewChaCha8([32]byte{7}).Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(extra, "unique.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap := backupJSON(t, c, extra)
+	var before repoStats
+	c.okJSON(&before, "stats", "--json")
+	c.ok("forget", snap.ShortID)
+
+	var pr pruner.Report
+	c.okJSON(&pr, "prune", "--safety-delay", "1ns", "--json")
+	if pr.PacksMarked == 0 || pr.BytesMarked < 2<<20 {
+		t.Errorf("first prune: %+v, want the forgotten snapshot's packs (2 MiB) marked", pr)
+	}
+	c.okJSON(&pr, "prune", "--safety-delay", "1ns", "--json")
+	if pr.PacksDeleted == 0 || pr.BytesFreed < 2<<20 {
+		t.Errorf("second prune: %+v, want the marked packs deleted", pr)
+	}
+	var after repoStats
+	c.okJSON(&after, "stats", "--json")
+	if before.PackBytes-after.PackBytes < 2<<20 {
+		t.Errorf("pack bytes went from %d to %d, want at least 2 MiB less", before.PackBytes, after.PackBytes)
+	}
 }
