@@ -88,19 +88,27 @@ func (c *checker) checkPack(ctx context.Context, id repo.ID) (string, error) {
 		}
 		return fmt.Sprintf("header unreadable: %v", err), nil
 	}
-	inHeader := make(map[blobKey]repo.PackedBlob, len(header))
+	// A pack may hold one blob twice, so compare whole entries.
+	type place struct {
+		k                         blobKey
+		offset, length, rawLength uint32
+	}
+	inHeader := make(map[place]bool, len(header))
+	listed := make(map[blobKey]repo.PackedBlob, len(header))
 	for _, h := range header {
-		inHeader[blobKey{h.Type, h.ID}] = h
+		inHeader[place{blobKey{h.Type, h.ID}, h.Offset, h.Length, h.RawLength}] = true
+		listed[blobKey{h.Type, h.ID}] = h
 	}
 	for _, b := range blobs {
-		h, ok := inHeader[blobKey{b.Type, b.ID}]
+		if inHeader[place{blobKey{b.Type, b.ID}, b.Offset, b.Length, b.RawLength}] {
+			continue
+		}
+		h, ok := listed[blobKey{b.Type, b.ID}]
 		if !ok {
 			return fmt.Sprintf("the index places %s blob %s in it, its header does not list it", b.Type, b.ID.Short()), nil
 		}
-		if h.Offset != b.Offset || h.Length != b.Length || h.RawLength != b.RawLength {
-			return fmt.Sprintf("%s blob %s: index says offset %d length %d raw %d, header says %d %d %d",
-				b.Type, b.ID.Short(), b.Offset, b.Length, b.RawLength, h.Offset, h.Length, h.RawLength), nil
-		}
+		return fmt.Sprintf("%s blob %s: index says offset %d length %d raw %d, header says %d %d %d",
+			b.Type, b.ID.Short(), b.Offset, b.Length, b.RawLength, h.Offset, h.Length, h.RawLength), nil
 	}
 	return "", nil
 }

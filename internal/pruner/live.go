@@ -12,25 +12,34 @@ import (
 	"github.com/arcabackup/arca/internal/repo/tree"
 )
 
-// computeLive lists the snapshots and walks their trees: every tree and
-// data blob they reach is live. Any tree that does not load stops prune
-// with ErrDamaged.
-func (p *pruner) computeLive(ctx context.Context, r *repo.Repository) error {
+// listSnapshots lists the snapshots and their root trees. It runs before
+// the index is loaded: a snapshot is written after the index objects of
+// its blobs, so every snapshot listed has its blobs in the view loaded
+// next (or in packs prune hid).
+func (p *pruner) listSnapshots(ctx context.Context, r *repo.Repository) error {
 	p.live = map[blobKey]struct{}{}
-	var frontier []repo.ID
+	p.roots = nil
 	err := r.ListSnapshots(ctx, func(id repo.ID, sn *repo.Snapshot) error {
 		p.rep.Snapshots++
 		p.snaps = append(p.snaps, id)
 		k := blobKey{repo.TreeBlob, sn.Tree}
 		if _, ok := p.live[k]; !ok {
 			p.live[k] = struct{}{}
-			frontier = append(frontier, sn.Tree)
+			p.roots = append(p.roots, sn.Tree)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("list snapshots: %w: %w", err, ErrDamaged)
 	}
+	return nil
+}
+
+// computeLive walks the trees of the listed snapshots: every tree and data
+// blob they reach is live. A tree that does not load stops prune with
+// ErrDamaged.
+func (p *pruner) computeLive(ctx context.Context, r *repo.Repository) error {
+	frontier := p.roots
 	conns := max(r.Store().Connections(), 1)
 	var done int64
 	for len(frontier) > 0 {

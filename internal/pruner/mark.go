@@ -110,10 +110,12 @@ func (p *pruner) classify(cutoff time.Time) *plan {
 		// The share is of the blobs' bytes: a pack's header is not waste.
 		var used, total int64
 		var live []repo.PackedBlob
+		homed := map[blobKey]bool{}
 		for _, b := range blobs {
 			total += int64(b.Length)
 			k := blobKey{b.Type, b.ID}
-			if _, ok := p.live[k]; ok && p.home(k) == id {
+			if _, ok := p.live[k]; ok && p.home(k) == id && !homed[k] {
+				homed[k] = true // a pack may hold a blob twice: copy it once
 				used += int64(b.Length)
 				live = append(live, b)
 			}

@@ -115,9 +115,12 @@ func Prune(ctx context.Context, r *repo.Repository, opts Options) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
-	// The index and the snapshots are read after the due markers are
+	// The snapshots and then the index are read after the due markers are
 	// chosen (and the writer check), so every backup that may use a due
 	// marker's packs has written its snapshot by now.
+	if err := p.listSnapshots(ctx, r); err != nil {
+		return nil, err
+	}
 	fresh, err := r.ReopenFresh(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reload the index: %w", err)
@@ -139,8 +142,9 @@ type pruner struct {
 	opts Options
 	rep  *Report
 	live map[blobKey]struct{}
-	// snaps are the snapshots considered.
+	// snaps are the snapshots considered, roots their root trees.
 	snaps []repo.ID
+	roots []repo.ID
 	// sizes are the pack files in the store.
 	sizes map[repo.ID]blob.Info
 	// pending are the packs of markers not due in this run.

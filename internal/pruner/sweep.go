@@ -66,9 +66,15 @@ func (p *pruner) load(ctx context.Context, r *repo.Repository) error {
 	if err != nil {
 		return fmt.Errorf("list packs: %w", err)
 	}
+	// Two index objects may name one pack (a backup and a re-index): keep
+	// each stored blob once.
 	p.byPack = map[repo.ID][]repo.PackedBlob{}
+	seen := map[repo.PackedBlob]bool{}
 	if err := r.EachBlob(func(b repo.PackedBlob) error {
-		p.byPack[b.Pack] = append(p.byPack[b.Pack], b)
+		if !seen[b] {
+			seen[b] = true
+			p.byPack[b.Pack] = append(p.byPack[b.Pack], b)
+		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("read the index: %w", err)
