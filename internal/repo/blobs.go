@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -53,7 +54,7 @@ func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []by
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	_, err := p.add(r, t, id, plaintext)
+	err := p.add(ctx, r, t, id, plaintext)
 	if err == nil && p.full(r) {
 		err = p.finish(ctx, r)
 	}
@@ -180,7 +181,10 @@ func (r *Repository) readPackRange(ctx context.Context, packID ID, offset int64,
 	}
 	dst = dst[:length]
 	if _, err := io.ReadFull(rc, dst); err != nil {
-		return dst[:0], fmt.Errorf("read pack %s at %d: %w (pack truncated?)", packID.Short(), offset, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return dst[:0], fmt.Errorf("read pack %s at %d: the pack is shorter than the index says: %w", packID.Short(), offset, ErrIntegrity)
+		}
+		return dst[:0], fmt.Errorf("read pack %s at %d: %w", packID.Short(), offset, err)
 	}
 	return dst, nil
 }

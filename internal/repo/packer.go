@@ -19,6 +19,7 @@ type packer struct {
 	buf     *[]byte
 	entries []pack.Entry
 	scratch []byte // compression output
+	hdr     []byte // header plaintext
 	ad      []byte
 }
 
@@ -43,28 +44,34 @@ func (r *Repository) putBuf(b *[]byte) {
 	}
 }
 
-// add seals one blob into the pack.
-func (p *packer) add(r *Repository, t BlobType, id ID, plaintext []byte) (stored int, err error) {
-	if p.buf == nil {
-		p.buf = r.getBuf()
-	}
+// add seals one blob into the pack. A pack that the blob would overflow
+// (past its buffer's capacity, PackSize + 1 MiB) is finished first, so
+// pack buffers are never reallocated and copied.
+func (p *packer) add(ctx context.Context, r *Repository, t BlobType, id ID, plaintext []byte) error {
 	payload, flags := plaintext, uint8(0)
 	out, ok := r.comp.compress(p.scratch, plaintext)
 	p.scratch = out[:0]
 	if ok {
 		payload, flags = out, pack.FlagCompressed
 	}
+	if p.buf != nil && len(p.entries) > 0 && len(*p.buf)+len(payload)+crypto.Overhead > cap(*p.buf) {
+		if err := p.finish(ctx, r); err != nil {
+			return err
+		}
+	}
+	if p.buf == nil {
+		p.buf = r.getBuf()
+	}
 	idArr := [32]byte(id)
 	p.ad = pack.BlobAD(p.ad[:0], uint8(t), flags, uint32(len(plaintext)), &idArr)
 	before := len(*p.buf)
 	sealed, err := p.sealer.Seal(*p.buf, payload, p.ad)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	*p.buf = sealed
-	n := len(sealed) - before
-	p.entries = append(p.entries, pack.Entry{Type: uint8(t), Flags: flags, ID: idArr, Offset: uint32(before), Length: uint32(n), RawLength: uint32(len(plaintext))})
-	return n, nil
+	p.entries = append(p.entries, pack.Entry{Type: uint8(t), Flags: flags, ID: idArr, Offset: uint32(before), Length: uint32(len(sealed) - before), RawLength: uint32(len(plaintext))})
+	return nil
 }
 
 func (p *packer) full(r *Repository) bool { return p.buf != nil && len(*p.buf) >= r.opts.PackSize }
@@ -75,8 +82,8 @@ func (p *packer) finish(ctx context.Context, r *Repository) error {
 	if len(p.entries) == 0 {
 		return nil
 	}
-	hdr := pack.AppendHeader(p.scratch[:0], p.entries)
-	p.scratch = hdr[:0]
+	hdr := pack.AppendHeader(p.hdr[:0], p.entries)
+	p.hdr = hdr[:0]
 	before := len(*p.buf)
 	sealed, err := p.sealer.Seal(*p.buf, hdr, pack.HeaderAD)
 	if err != nil {

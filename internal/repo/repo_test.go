@@ -316,8 +316,24 @@ func TestTamperedPackNeverYieldsWrongBytes(t *testing.T) {
 	if _, err := r.LoadPackHeader(ctx, id); !errors.Is(err, repo.ErrIntegrity) {
 		t.Errorf("LoadPackHeader of a damaged header = %v, want ErrIntegrity", err)
 	}
-	// A truncated pack.
+	// A truncated pack: blobs past the cut and the header are damage.
 	rewrite(t, store, name, func(d []byte) []byte { return d[:len(d)/2] })
+	var lost int
+	for _, b := range blobs {
+		pb, _ := r.LookupBlob(b.t, b.id)
+		if pb.Pack != id {
+			continue
+		}
+		if _, err := r.LoadBlob(ctx, b.t, b.id, nil); err != nil {
+			if !errors.Is(err, repo.ErrIntegrity) {
+				t.Errorf("blob in a truncated pack: %v, want ErrIntegrity", err)
+			}
+			lost++
+		}
+	}
+	if lost == 0 {
+		t.Error("no blob of the truncated pack failed to load")
+	}
 	if _, err := r.LoadPackHeader(ctx, id); !errors.Is(err, repo.ErrIntegrity) {
 		t.Errorf("LoadPackHeader of a truncated pack = %v, want ErrIntegrity", err)
 	}
