@@ -43,10 +43,11 @@ type Options struct {
 	// Readers is how many files are read at once (default 2×GOMAXPROCS,
 	// at least 4).
 	Readers int
-	// Savers is how many chunks are saved at once (default GOMAXPROCS).
+	// Savers is how many chunks are saved at once (default GOMAXPROCS); it
+	// also bounds the chunkers (each holds twice the largest chunk).
 	Savers int
 	// MaxInFlight bounds the bytes of chunks read but not yet saved
-	// (default 32 MiB).
+	// (default 16 MiB).
 	MaxInFlight int64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -71,7 +72,7 @@ func New(r Repo, opts Options) *Archiver {
 		opts.Savers = procs
 	}
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = 32 << 20
+		opts.MaxInFlight = 16 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

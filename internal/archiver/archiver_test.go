@@ -345,6 +345,9 @@ func TestFileChangedWhileReadIsAWarning(t *testing.T) {
 	if n := nodes[key]; n.Size != uint64(len(contents[key])) {
 		t.Errorf("size %d does not match the %d bytes saved", n.Size, len(contents[key]))
 	}
+	if got := string(contents[key]); got != "first line\nsecond line\n" {
+		t.Errorf("saved %q", got)
+	}
 }
 
 func TestSingleFileRoot(t *testing.T) {

@@ -1,6 +1,7 @@
 package archiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,14 +75,13 @@ func (r *run) unchanged(pn, n *tree.Node) bool {
 // readFiles is a reader: it reads and chunks queued files until the queue
 // is closed. It returns only fatal errors (the repository's or ctx's).
 func (r *run) readFiles(ctx context.Context) error {
-	ch := r.repo.NewChunker(nil)
 	for {
 		select {
 		case job, ok := <-r.files:
 			if !ok {
 				return nil
 			}
-			if err := r.readFile(ctx, ch, job); err != nil {
+			if err := r.readFile(ctx, job); err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -90,7 +90,7 @@ func (r *run) readFiles(ctx context.Context) error {
 	}
 }
 
-func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error {
+func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	n := &job.fut.node
 	if r.testHookOpen != nil {
 		r.testHookOpen(job.path)
@@ -103,8 +103,7 @@ func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error
 	pf := &pendingFile{done: make(chan struct{})}
 	pf.pending.Store(1) // the reader's own hold, released after the last chunk
 	cr := &countingReader{r: f, progress: &r.progress}
-	ch.Reset(cr)
-	readErr := r.chunkFile(ctx, ch, job.path, pf)
+	readErr := r.readContent(ctx, cr, job, pf)
 	if readErr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -135,16 +134,43 @@ func (r *run) readFile(ctx context.Context, ch repo.Chunker, job *fileJob) error
 	return nil
 }
 
-func (r *run) dropFile(job *fileJob, err error) error {
-	r.warn(job.path, err)
-	r.progress.filesDone.Add(1)
-	job.fut.skip = true
-	close(job.fut.done)
-	return nil
+// readContent queues the chunks of one file. A file no larger than the
+// chunker's minimum chunk size is one chunk whatever its content, so it is
+// read in one go, without a chunker and without copying.
+func (r *run) readContent(ctx context.Context, rd io.Reader, job *fileJob, pf *pendingFile) error {
+	size := job.fut.node.Size
+	if size > uint64(r.smallMax) {
+		return r.chunkFile(ctx, rd, job.path, pf)
+	}
+	weight := int64(size) + 1
+	if err := r.inFlight.Acquire(ctx, weight); err != nil {
+		return err
+	}
+	buf := r.getBuf(int(size) + 1)
+	n, err := io.ReadFull(rd, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF): // the expected end: one chunk
+		return r.queueChunk(ctx, pf, job.path, 0, buf[:n], weight)
+	case err == nil: // the file grew: chunk what was read and the rest
+		err = r.chunkFile(ctx, io.MultiReader(bytes.NewReader(buf), rd), job.path, pf)
+	case errors.Is(err, io.EOF): // empty: no chunk
+		err = nil
+	default:
+		err = fmt.Errorf("read: %w", err)
+	}
+	r.inFlight.Release(weight)
+	r.putBuf(buf)
+	return err
 }
 
-// chunkFile queues the chunks of one file for the savers.
-func (r *run) chunkFile(ctx context.Context, ch repo.Chunker, path string, pf *pendingFile) error {
+// chunkFile queues the content-defined chunks of one file for the savers.
+func (r *run) chunkFile(ctx context.Context, rd io.Reader, path string, pf *pendingFile) error {
+	ch, err := r.takeChunker(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.putChunker(ch)
+	ch.Reset(rd)
 	for idx := 0; ; idx++ {
 		chunk, err := ch.Next()
 		if errors.Is(err, io.EOF) {
@@ -159,14 +185,31 @@ func (r *run) chunkFile(ctx context.Context, ch repo.Chunker, path string, pf *p
 		}
 		buf := r.getBuf(len(chunk))
 		copy(buf, chunk)
-		pf.add()
-		job := &chunkJob{file: pf, idx: idx, data: buf, weight: weight, path: path}
-		select {
-		case r.chunks <- job:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := r.queueChunk(ctx, pf, path, idx, buf, weight); err != nil {
+			return err
 		}
 	}
+}
+
+// queueChunk hands one chunk, which holds weight bytes of the in-flight
+// budget, to the savers.
+func (r *run) queueChunk(ctx context.Context, pf *pendingFile, path string, idx int, data []byte, weight int64) error {
+	pf.add()
+	job := &chunkJob{file: pf, idx: idx, data: data, weight: weight, path: path}
+	select {
+	case r.chunks <- job:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *run) dropFile(job *fileJob, err error) error {
+	r.warn(job.path, err)
+	r.progress.filesDone.Add(1)
+	job.fut.skip = true
+	close(job.fut.done)
+	return nil
 }
 
 // pendingFile collects the ids of one file's chunks as savers finish them.
@@ -223,15 +266,6 @@ func (r *run) saveChunks(ctx context.Context) error {
 	}
 	return nil
 }
-
-func (r *run) getBuf(n int) []byte {
-	if b, ok := r.bufs.Get().(*[]byte); ok && cap(*b) >= n {
-		return (*b)[:n]
-	}
-	return make([]byte, n, max(n, 64<<10))
-}
-
-func (r *run) putBuf(b []byte) { r.bufs.Put(&b) }
 
 // openFile opens a file for reading without following a symlink and, where
 // allowed, without updating its access time.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -29,7 +30,13 @@ type run struct {
 	chunks   chan *chunkJob
 	inFlight *semaphore.Weighted
 	maxChunk int64
-	bufs     sync.Pool
+	bufs     bufPools
+	// chunkers is the pool of chunkers, at most cap(chunkers) of them.
+	chunkers     chan repo.Chunker
+	chunkersMade atomic.Int64
+	// smallMax is the chunker's minimum chunk size: a file no larger is
+	// read as one chunk without a chunker.
+	smallMax int
 	progress counters
 	links    map[inodeKey]*future // the walker's only
 	warnMu   sync.Mutex
@@ -101,6 +108,8 @@ func (a *Archiver) newRun(opts SnapshotOptions) (*run, error) {
 		chunks:   make(chan *chunkJob, 2*a.opts.Savers),
 		inFlight: semaphore.NewWeighted(a.opts.MaxInFlight),
 		maxChunk: a.opts.MaxInFlight,
+		chunkers: make(chan repo.Chunker, a.opts.Savers),
+		smallMax: smallMax(a.repo),
 		links:    map[inodeKey]*future{},
 
 		testHookOpen: a.testHookOpen,
@@ -277,4 +286,12 @@ func (r *run) snapshot(roots []root, rootID repo.ID, started time.Time, before, 
 	sn.Stats.BytesStored = after.BytesStored - before.BytesStored
 	sn.Stats.Warnings = r.progress.warnings.Load()
 	return &sn
+}
+
+// smallMax returns the largest file size that is always one chunk.
+func smallMax(r Repo) int {
+	if c, ok := r.(configurer); ok {
+		return c.Config().Chunker.Min
+	}
+	return 0
 }

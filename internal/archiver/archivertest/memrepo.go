@@ -172,6 +172,12 @@ func (m *MemRepo) Snapshots() int {
 	return len(m.snapshots)
 }
 
+// Config reports chunker sizes that match the fixed-size chunker: a file
+// of at most ChunkSize bytes is one chunk.
+func (m *MemRepo) Config() repo.Config {
+	return repo.Config{Version: 1, Chunker: repo.ChunkerParams{Min: m.ChunkSize, Avg: m.ChunkSize, Max: m.ChunkSize}}
+}
+
 // NewChunker returns a chunker cutting fixed-size chunks.
 func (m *MemRepo) NewChunker(rd io.Reader) repo.Chunker {
 	return &fixedChunker{rd: rd, buf: make([]byte, m.ChunkSize)}
