@@ -57,6 +57,8 @@ type testStore struct {
 	armed  atomic.Bool
 	failAt atomic.Int64 // fail the mutation with this number (1-based)
 	ops    atomic.Int64
+	// onMutation, if set, is called with the number of each mutation.
+	onMutation func(n int64)
 }
 
 func newTestStore(c *clock) *testStore {
@@ -71,6 +73,10 @@ func (s *testStore) failNth(n int64) {
 }
 
 func (s *testStore) mutate() error {
+	if s.onMutation != nil {
+		s.onMutation(s.ops.Add(1))
+		return nil
+	}
 	if !s.armed.Load() {
 		return nil
 	}

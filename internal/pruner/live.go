@@ -126,7 +126,7 @@ func (p *pruner) hiddenBlobs(ctx context.Context, r *repo.Repository) (map[blobK
 	}
 	hidden := map[blobKey]repo.PackedBlob{}
 	for id := range p.sizes {
-		if r.IndexHasPack(id) {
+		if p.indexed(id) {
 			continue
 		}
 		blobs, err := r.LoadPackHeader(ctx, id)

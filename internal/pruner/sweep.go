@@ -131,7 +131,7 @@ func (p *pruner) sweep(ctx context.Context, r *repo.Repository, due []marker) er
 		// Packs of pending markers may hold them too, and so may packs a
 		// prune killed before writing its marker left hidden.
 		for id := range p.sizes {
-			if _, seen := fates[id]; seen || r.IndexHasPack(id) {
+			if _, seen := fates[id]; seen || p.indexed(id) {
 				continue
 			}
 			f, err := p.judge(ctx, r, id)
@@ -188,7 +188,7 @@ func (p *pruner) judge(ctx context.Context, r *repo.Repository, id repo.ID) (pac
 	if _, ok := p.sizes[id]; !ok {
 		return fateGone, nil
 	}
-	if r.IndexHasPack(id) {
+	if p.indexed(id) {
 		// Indexed again since the mark (by a backup that was uploading it,
 		// or a rebuild): a backup opened after the mark may use it.
 		return fateVisible, nil
@@ -215,3 +215,6 @@ func (p *pruner) judge(ctx context.Context, r *repo.Repository, id repo.ID) (pac
 	}
 	return fate, nil
 }
+
+// indexed reports whether the loaded index names the pack.
+func (p *pruner) indexed(id repo.ID) bool { return len(p.byPack[id]) > 0 }

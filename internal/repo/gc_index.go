@@ -123,7 +123,12 @@ func (r *Repository) IndexPacks(ctx context.Context, packs []ID) error {
 // called with the plaintext bytes of each blob copied.
 func (r *Repository) RepackBlobs(ctx context.Context, blobs []PackedBlob, progress func(int64)) error {
 	var buf, plain []byte
+	copied := map[blobKey]bool{}
 	for _, b := range blobs {
+		if copied[blobKey{b.Type, b.ID}] {
+			continue
+		}
+		copied[blobKey{b.Type, b.ID}] = true
 		var err error
 		buf, err = r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), buf[:0])
 		if err != nil {

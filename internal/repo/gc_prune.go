@@ -9,9 +9,6 @@ import (
 // Primitives for prune (internal/pruner) beside the protocol objects of
 // gc.go.
 
-// IndexHasPack reports whether this Repository's index names the pack.
-func (r *Repository) IndexHasPack(id ID) bool { return r.idx.HasPack([32]byte(id)) }
-
 // ReopenFresh returns a new Repository with the same keys and options whose
 // index is loaded anew from the store: the view of a backup that opens the
 // repository now.
