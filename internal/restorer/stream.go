@@ -150,3 +150,14 @@ func (s *streamer) prefetch(ctx context.Context, ids []tree.ID) (blobs []chan lo
 	}()
 	return blobs, wg.Wait
 }
+
+// WriteContent writes the content of the file node n to w (for `dump` of
+// one file), loading blobs ahead in parallel. Every blob is verified; a
+// damaged one, or content that does not add up to n.Size, is an error.
+func (rs *Restorer) WriteContent(ctx context.Context, w io.Writer, n *tree.Node) error {
+	if n.Type != tree.TypeFile {
+		return fmt.Errorf("%s is a %v, not a file", n.Name, n.Type)
+	}
+	s := &streamer{repo: rs.repo}
+	return s.copyContent(ctx, w, n.Name, n)
+}

@@ -234,3 +234,26 @@ func TestStreamDamagedBlobFails(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteContent(t *testing.T) {
+	t.Parallel()
+	fx := backupFixture(t)
+	tr := loadTreeT(t, fx.mr, fx.root)
+	data := loadTreeT(t, fx.mr, repo.ID(*tr.Find(fx.base).Subtree))
+	var buf bytes.Buffer
+	if err := New(fx.mr).WriteContent(context.Background(), &buf, data.Find("big.bin")); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(fx.src, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("WriteContent gave %d bytes, not the file's %d", buf.Len(), len(want))
+	}
+	short := *data.Find("big.bin")
+	short.Size++
+	if err := New(fx.mr).WriteContent(context.Background(), io.Discard, &short); !errors.Is(err, repo.ErrIntegrity) {
+		t.Errorf("content shorter than the size: err = %v, want ErrIntegrity", err)
+	}
+}
