@@ -70,6 +70,8 @@ func (rs *Restorer) Restore(ctx context.Context, treeID repo.ID, target string, 
 	if err != nil {
 		return &Result{}, fmt.Errorf("restore: %w", err)
 	}
+	_, statErr := os.Lstat(target)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(target, 0o700); err != nil {
 		return &Result{}, fmt.Errorf("restore: create target: %w", err)
 	}
@@ -86,6 +88,10 @@ func (rs *Restorer) Restore(ctx context.Context, treeID repo.ID, target string, 
 		jobs:   make(chan fileJob, 64),
 		firsts: map[inodeKey]string{},
 		failed: map[string]bool{},
+	}
+	if created && node != nil && node.Type == tree.TypeDir {
+		// A target made for a selected directory gets its metadata.
+		r.dirs = append(r.dirs, dirMeta{path: ".", node: *node})
 	}
 	stop := r.startReporting(ctx)
 	err = r.run(ctx, tree.ID(treeID), node)

@@ -84,6 +84,13 @@ func TestRestoreSubtree(t *testing.T) {
 	restoreOK(t, fx.mr, fx.root, target, Options{Path: fx.base + "/sub"})
 	archivertest.CompareDirs(t, filepath.Join(fx.src, "sub"), target, true)
 
+	// A target the restore creates takes the selected directory's metadata.
+	made := filepath.Join(t.TempDir(), "made")
+	restoreOK(t, fx.mr, fx.root, made, Options{Path: fx.base + "/sticky"})
+	if fi, err := os.Stat(made); err != nil || fi.Mode()&os.ModeSticky == 0 || fi.Mode().Perm() != 0o777 {
+		t.Errorf("created target: %v, %v; want the sticky directory's mode", fi.Mode(), err)
+	}
+
 	one := t.TempDir()
 	restoreOK(t, fx.mr, fx.root, one, Options{Path: fx.base + "/small.txt"})
 	if got, _ := os.ReadFile(filepath.Join(one, "small.txt")); string(got) != "hello, arca\n" {
