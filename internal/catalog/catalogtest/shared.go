@@ -13,15 +13,18 @@ import (
 	"github.com/arcabackup/arca/internal/catalog"
 )
 
+// sharedTasks is how many tasks ClaimOnce has claimed.
+const sharedTasks = 120
+
 // ClaimOnce checks that several handles on one catalog (as several
-// processes would hold) never claim a task twice: it creates 200 tasks
+// processes would hold) never claim a task twice: it creates 120 tasks
 // through them and has 8 goroutines, spread over the handles, claim them all.
 func ClaimOnce(t *testing.T, stores ...catalog.Store) {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	var want []string
-	for i := range 200 {
+	for i := range sharedTasks {
 		created := now.Add(time.Duration(i) * time.Millisecond)
 		task, _, err := stores[i%len(stores)].CreateTask(ctx, catalog.CreateTask{Task: arca.Task{Operation: "backup", CreatedAt: created}})
 		if err != nil {
