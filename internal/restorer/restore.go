@@ -126,7 +126,9 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	r.prog.phase.Store(PhaseLinks)
 	r.makeLinks()
+	r.prog.phase.Store(PhaseMetadata)
 	r.applyDirs()
 	return ctx.Err()
 }
@@ -377,9 +379,11 @@ type counters struct {
 	filesDone, filesTotal atomic.Uint64
 	bytesDone, bytesTotal atomic.Uint64
 	walked                atomic.Bool
+	phase                 atomic.Value // string
 }
 
 func (r *restore) startReporting(ctx context.Context) (stop func()) {
+	r.prog.phase.Store(PhaseFiles)
 	if r.opts.Progress == nil {
 		return func() {}
 	}
@@ -406,6 +410,7 @@ func (r *restore) startReporting(ctx context.Context) (stop func()) {
 	return func() {
 		cancel()
 		<-done
+		r.prog.phase.Store(PhaseDone)
 		r.opts.Progress(r.progress(start))
 	}
 }
@@ -414,7 +419,9 @@ func (r *restore) progress(start time.Time) Progress {
 	r.rep.mu.Lock()
 	failures := r.rep.res.FailureCount
 	r.rep.mu.Unlock()
+	phase, _ := r.prog.phase.Load().(string)
 	return Progress{
+		Phase:       phase,
 		FilesDone:   r.prog.filesDone.Load(),
 		FilesTotal:  r.prog.filesTotal.Load(),
 		BytesDone:   r.prog.bytesDone.Load(),

@@ -60,8 +60,9 @@ func ParseOverwrite(s string) (Overwrite, error) {
 // Options tune a restore.
 type Options struct {
 	// Path selects a subtree: a slash-separated path inside the tree. A
-	// directory's content is restored into the target; a file is restored
-	// into the target under its name. Empty means the whole tree.
+	// directory's content is restored into the target (and a target the
+	// restore creates takes the directory's own metadata); a file is
+	// restored into the target under its name. Empty means the whole tree.
 	Path      string
 	Overwrite Overwrite
 	// NoOwner skips restoring owners. Owners are restored only when
@@ -81,6 +82,7 @@ type Options struct {
 // Progress is a point-in-time view of a restore. The totals grow while the
 // trees are walked, until TotalsFinal.
 type Progress struct {
+	Phase       string // PhaseFiles, PhaseLinks, PhaseMetadata, then PhaseDone
 	FilesDone   uint64
 	FilesTotal  uint64
 	BytesDone   uint64
@@ -89,6 +91,14 @@ type Progress struct {
 	Failures    uint64
 	Elapsed     time.Duration
 }
+
+// The phases of a restore, in order.
+const (
+	PhaseFiles    = "files"    // walking trees, writing files and special files
+	PhaseLinks    = "links"    // making further hard links
+	PhaseMetadata = "metadata" // setting directories' modes, owners and times
+	PhaseDone     = "done"
+)
 
 // Failure names one path that could not be restored (or was refused).
 type Failure struct {

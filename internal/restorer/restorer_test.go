@@ -58,7 +58,7 @@ func TestRoundTripAtTheSeam(t *testing.T) {
 		t.Errorf("failures: %v", res.Failures)
 	}
 	archivertest.CompareDirs(t, fx.src, filepath.Join(target, fx.base), true)
-	if !last.TotalsFinal || last.FilesDone != last.FilesTotal || last.BytesDone != last.BytesTotal {
+	if last.Phase != PhaseDone || !last.TotalsFinal || last.FilesDone != last.FilesTotal || last.BytesDone != last.BytesTotal {
 		t.Errorf("final progress %+v", last)
 	}
 	checkSparse(t, filepath.Join(target, fx.base, "sparse.img"))
