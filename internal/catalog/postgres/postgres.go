@@ -21,6 +21,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,11 +44,17 @@ type DB struct {
 var _ catalog.Store = (*DB)(nil)
 
 // Open connects to the database at url (a postgres:// URL or key=value
-// string, as pgx parses it) and brings the schema up to date. A search_path
-// in url chooses the schema; it must exist.
+// string, as pgx parses it, including pgxpool's pool_max_conns) and brings
+// the schema up to date. A search_path in url chooses the schema; it must
+// exist.
 func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenSchema(ctx, url, "")
 }
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns:
+// pgxpool's own default (4, or the number of CPUs) starves a server whose
+// API, workers and heartbeats all query at once.
+const defaultMaxConns = 10
 
 // schemaName is what OpenSchema accepts: a plain lower-case identifier.
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -58,6 +65,9 @@ func OpenSchema(ctx context.Context, url, schema string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres catalog: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	if schema != "" {
 		if !schemaName.MatchString(schema) {
