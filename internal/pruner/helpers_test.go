@@ -61,8 +61,10 @@ type testStore struct {
 	onMutation func(n int64)
 }
 
-func newTestStore(c *clock) *testStore {
-	return &testStore{Store: mem.New(), clock: c, times: map[string]time.Time{}}
+func newTestStore(c *clock) *testStore { return newTestStoreOn(c, mem.New()) }
+
+func newTestStoreOn(c *clock, inner blob.Store) *testStore {
+	return &testStore{Store: inner, clock: c, times: map[string]time.Time{}}
 }
 
 // failNth arms the store to fail the nth mutation from now on (0 disarms).
@@ -200,7 +202,23 @@ func backup(ctx context.Context, r *repo.Repository, now time.Time, files map[st
 	return r.SaveSnapshot(ctx, &repo.Snapshot{Time: now, Hostname: "h", Paths: []string{"/"}, Tree: root})
 }
 
+// backupChunked is backup with blobs of size bytes.
+func backupChunked(ctx context.Context, r *repo.Repository, now time.Time, files map[string][]byte, size int) (repo.ID, error) {
+	root, err := saveTreeChunked(ctx, r, "", files, size)
+	if err != nil {
+		return repo.ID{}, err
+	}
+	if err := r.Flush(ctx); err != nil {
+		return repo.ID{}, err
+	}
+	return r.SaveSnapshot(ctx, &repo.Snapshot{Time: now, Hostname: "h", Paths: []string{"/"}, Tree: root})
+}
+
 func saveTree(ctx context.Context, r *repo.Repository, dir string, files map[string][]byte) (repo.ID, error) {
+	return saveTreeChunked(ctx, r, dir, files, chunk)
+}
+
+func saveTreeChunked(ctx context.Context, r *repo.Repository, dir string, files map[string][]byte, chunk int) (repo.ID, error) {
 	var names []string
 	for p := range files {
 		if strings.HasPrefix(p, dir) {
@@ -217,7 +235,7 @@ func saveTree(ctx context.Context, r *repo.Repository, dir string, files map[str
 				continue
 			}
 			seen[name] = true
-			sub, err := saveTree(ctx, r, dir+name+"/", files)
+			sub, err := saveTreeChunked(ctx, r, dir+name+"/", files, chunk)
 			if err != nil {
 				return repo.ID{}, err
 			}

@@ -39,7 +39,11 @@ func (r *Repository) VerifyPack(ctx context.Context, packID ID, blobs []PackedBl
 	if err != nil {
 		return 0, fmt.Errorf("read pack %s: %w", packID.Short(), err)
 	}
-	data, err := io.ReadAll(rc)
+	var dataLen int64
+	for _, b := range blobs {
+		dataLen = max(dataLen, int64(b.Offset)+int64(b.Length))
+	}
+	data, err := readAllSized(rc, ExpectedPackSize(len(blobs), dataLen))
 	rc.Close()
 	if err != nil {
 		return int64(len(data)), fmt.Errorf("read pack %s: %w", packID.Short(), err)
@@ -72,4 +76,23 @@ func (r *Repository) LoadBlobFrom(ctx context.Context, b PackedBlob, buf []byte)
 		return nil, fmt.Errorf("load %s blob %s: %w", b.Type, b.ID.Short(), err)
 	}
 	return r.openBlob(b, raw, buf[:0])
+}
+
+// readAllSized reads rd to the end into a buffer sized for the expected
+// length, growing it only if the object is larger.
+func readAllSized(rd io.Reader, expected int64) ([]byte, error) {
+	buf := make([]byte, 0, expected+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
