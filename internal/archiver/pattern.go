@@ -64,9 +64,15 @@ func compile(text string) (pattern, bool, error) {
 	if !strings.HasPrefix(s, "/") {
 		s = "**/" + s
 	}
+	stars := 0
 	for _, e := range strings.Split(strings.TrimPrefix(s, "/"), "/") {
-		if e == "" {
-			continue
+		if e == "" || (e == "**" && len(p.elems) > 0 && p.elems[len(p.elems)-1] == "**") {
+			continue // "a//b" is "a/b", "**/**" is "**"
+		}
+		if e == "**" {
+			if stars++; stars > maxStars {
+				return pattern{}, false, fmt.Errorf("pattern %q: more than %d \"**\"", text, maxStars)
+			}
 		}
 		if _, err := path.Match(e, ""); err != nil {
 			return pattern{}, false, fmt.Errorf("pattern %q: %w", text, err)
@@ -78,6 +84,10 @@ func compile(text string) (pattern, bool, error) {
 	}
 	return p, true, nil
 }
+
+// maxStars bounds the "**" of one pattern: matching backtracks, and its
+// cost grows as the path depth to the power of their number.
+const maxStars = 4
 
 // Empty reports whether the matcher has no patterns.
 func (m *Matcher) Empty() bool { return m == nil || len(m.patterns) == 0 }

@@ -40,7 +40,28 @@ func TestMatcher(t *testing.T) {
 }
 
 func TestMatcherBadPattern(t *testing.T) {
-	if _, err := NewMatcher([]string{"[a"}); err == nil {
-		t.Errorf("NewMatcher accepted a malformed pattern")
+	for _, p := range []string{"[a", "/**/a/**/b/**/c/**/d/**/e"} {
+		if _, err := NewMatcher([]string{p}); err == nil {
+			t.Errorf("NewMatcher accepted %q", p)
+		}
 	}
+	// consecutive "**" count once
+	m, err := NewMatcher([]string{"/**/**/**/**/**/**/x"})
+	if err != nil || !m.Match("/a/b/c/x", false) {
+		t.Errorf("collapsed stars: %v", err)
+	}
+}
+
+func FuzzMatcher(f *testing.F) {
+	f.Add("/src/**/node_modules", "/src/a/b/node_modules")
+	f.Add("*.tmp", "/x/y.tmp")
+	f.Add("!a/", "/a")
+	f.Fuzz(func(t *testing.T, pattern, path string) {
+		m, err := NewMatcher([]string{pattern})
+		if err != nil {
+			return
+		}
+		m.Match(path, false)
+		m.Match(path, true)
+	})
 }
