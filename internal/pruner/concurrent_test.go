@@ -67,8 +67,9 @@ func openWriter(t testing.TB, s blob.Store, c *clock) *repo.Repository {
 // (they were in its index). Its snapshot must survive the sweep: prune
 // indexes the pack again instead of deleting it.
 func TestBackupReusingAMarkedPack(t *testing.T) {
-	for _, tracked := range []bool{false, true} {
-		t.Run(fmt.Sprintf("tracked=%v", tracked), func(t *testing.T) {
+	for _, mode := range []struct{ tracked, reconcile bool }{{false, false}, {true, false}, {false, true}} {
+		tracked := mode.tracked
+		t.Run(fmt.Sprintf("tracked=%v,reconcile=%v", mode.tracked, mode.reconcile), func(t *testing.T) {
 			c := newClock()
 			s, r := initRepo(t, c)
 			ws := newWriters()
@@ -106,10 +107,28 @@ func TestBackupReusingAMarkedPack(t *testing.T) {
 			if st := w.Stats(); st.DataBlobs != 0 {
 				t.Fatalf("the backup stored %d data blobs; the test needs it to reuse x's", st.DataBlobs)
 			}
+			if mode.reconcile {
+				// Reconcile, called after the backup, makes its snapshot whole
+				// at once; a second call has nothing to do.
+				n, err := pruner.Reconcile(context.Background(), w, snap)
+				if err != nil || n == 0 {
+					t.Fatalf("Reconcile = %d, %v; want the hidden packs indexed again", n, err)
+				}
+				verify(t, s, map[repo.ID]map[string][]byte{keep: keepFiles, snap: {"x": x}})
+				if n, err := pruner.Reconcile(context.Background(), w, snap); err != nil || n != 0 {
+					t.Errorf("second Reconcile = %d, %v; want 0, nil", n, err)
+				}
+			}
 			c.Advance(delay + time.Minute)
 			rep := prune(t, r, opts)
-			if rep.PacksResurrect == 0 || rep.MarkersDue != 1 {
-				t.Errorf("sweep after the backup: %+v; want x's pack indexed again", rep)
+			if rep.PacksDeleted != 0 || rep.MarkersDue != 1 {
+				t.Errorf("sweep after the backup: %+v; want nothing deleted", rep)
+			}
+			if !mode.reconcile && rep.PacksResurrect == 0 {
+				t.Errorf("sweep after the backup: %+v; want x's packs indexed again", rep)
+			}
+			if mode.reconcile && rep.PacksKept == 0 {
+				t.Errorf("sweep after a reconciled backup: %+v; want x's packs kept", rep)
 			}
 			verify(t, s, map[repo.ID]map[string][]byte{keep: keepFiles, snap: {"x": x}})
 			// Later prunes find nothing wrong and keep it.
@@ -152,7 +171,6 @@ func TestConcurrentBackupsAndPrune(t *testing.T) {
 				id := ws.start(c.Now())
 				snap, err := backup(context.Background(), rw, c.Now(), files)
 				ws.end(id)
-				rw.Close()
 				if err != nil {
 					failed.Store(err)
 					return

@@ -75,6 +75,38 @@ func (p *pruner) mark(ctx context.Context, r *repo.Repository) error {
 	}
 	p.rep.Marker = &id
 	p.progress(Progress{Phase: "mark", Done: int64(len(packs)), Total: int64(len(packs))})
+	return p.recheck(ctx, r, pl.dead)
+}
+
+// recheck closes a race of the mark: a backup that deduplicated against a
+// pack before it was hidden may have written its snapshot since the
+// snapshots were listed. Snapshots listed now that were not listed before
+// are walked; a hidden pack one of them uses is indexed again (the sweep
+// will then keep it). A snapshot written after this listing is the
+// writer's to reconcile (Reconcile), since the marker exists by then.
+func (p *pruner) recheck(ctx context.Context, r *repo.Repository, hidden []repo.ID) error {
+	if len(hidden) == 0 || p.opts.DryRun {
+		return nil
+	}
+	known := map[repo.ID]bool{}
+	for _, id := range p.snaps {
+		known[id] = true
+	}
+	var roots []repo.ID
+	err := r.ListSnapshots(ctx, func(id repo.ID, sn *repo.Snapshot) error {
+		if !known[id] {
+			roots = append(roots, sn.Tree)
+		}
+		return nil
+	})
+	if err != nil || len(roots) == 0 {
+		return err
+	}
+	n, err := reindexUsed(ctx, r, roots)
+	if err != nil {
+		return fmt.Errorf("index again packs a new snapshot uses: %w", err)
+	}
+	p.rep.PacksMarked -= n
 	return nil
 }
 
