@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
@@ -26,7 +25,9 @@ func (r *restore) work(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if err := r.restoreFile(ctx, job.path, job.node); err != nil {
+			err := r.restoreFile(ctx, job.dir, job.path, job.node)
+			job.dir.release()
+			if err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -35,12 +36,21 @@ func (r *restore) work(ctx context.Context) error {
 	}
 }
 
-func (r *restore) restoreFile(ctx context.Context, p string, n *tree.Node) error {
+func (r *restore) restoreFile(ctx context.Context, d *dirHandle, p string, n *tree.Node) error {
+	_, dirfd, err := d.get()
+	if err != nil {
+		r.fileFailed(p, err)
+		return nil
+	}
 	// O_EXCL: never write through whatever is at p, a symlink included.
 	var f *os.File
-	created, err := r.create(p, n, func() (err error) {
-		f, err = r.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-		return err
+	created, err := r.create(p, n, func() error {
+		fd, err := unix.Openat(dirfd, path.Base(p), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return &os.PathError{Op: "create", Path: p, Err: err}
+		}
+		f = os.NewFile(uintptr(fd), p)
+		return nil
 	})
 	if err != nil {
 		r.fileFailed(p, err)
@@ -207,7 +217,7 @@ func (r *restore) putBuf(b *[]byte) { r.bufs.Put(b) }
 // special creates a symlink, device, FIFO or socket node in the
 // directory d.
 func (r *restore) special(d *dirHandle, p string, n *tree.Node) {
-	dir, err := d.get()
+	dir, _, err := d.get()
 	if err != nil {
 		r.rep.fail(p, err)
 		return

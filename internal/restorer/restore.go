@@ -41,6 +41,7 @@ type inodeKey struct{ dev, ino uint64 }
 type fileJob struct {
 	path string
 	node *tree.Node
+	dir  *dirHandle // holds a reference, released when the file is done
 }
 
 type linkJob struct {
@@ -116,11 +117,15 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 		case node.Type == tree.TypeDir:
 			return nil
 		}
-		d := &dirHandle{root: r.root, rel: "."}
-		defer d.close()
+		d := newDirHandle(r.root, ".")
+		defer d.release()
 		return r.entry(gctx, d, ".", node)
 	})
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	for job := range r.jobs { // left by cancelled workers
+		job.dir.release()
+	}
+	if err != nil {
 		return err
 	}
 	r.prog.phase.Store(PhaseLinks)
@@ -128,31 +133,6 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	r.prog.phase.Store(PhaseMetadata)
 	r.applyDirs()
 	return ctx.Err()
-}
-
-// dirHandle opens its directory on first use: only special files need a
-// handle on their directory, and most directories have none.
-type dirHandle struct {
-	root *os.Root
-	rel  string
-	f    *os.File
-}
-
-func (h *dirHandle) get() (*os.File, error) {
-	if h.f == nil {
-		f, err := h.root.Open(h.rel)
-		if err != nil {
-			return nil, err
-		}
-		h.f = f
-	}
-	return h.f, nil
-}
-
-func (h *dirHandle) close() {
-	if h.f != nil {
-		h.f.Close()
-	}
 }
 
 // walkDir restores the entries of the tree id into the directory rel.
@@ -165,8 +145,8 @@ func (r *restore) walkDir(ctx context.Context, rel string, id tree.ID) error {
 		r.rep.fail(rel, err)
 		return nil
 	}
-	d := &dirHandle{root: r.root, rel: rel}
-	defer d.close()
+	d := newDirHandle(r.root, rel)
+	defer d.release()
 	for i := range t.Nodes {
 		if err := r.entry(ctx, d, rel, &t.Nodes[i]); err != nil {
 			return err
@@ -200,7 +180,7 @@ func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.N
 		}
 		return r.walkDir(ctx, p, *n.Subtree)
 	case tree.TypeFile:
-		return r.queueFile(ctx, p, n)
+		return r.queueFile(ctx, d, p, n)
 	}
 	r.special(d, p, n)
 	return nil
@@ -208,7 +188,7 @@ func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.N
 
 // queueFile hands a file to the workers, or records a further hard link
 // to make once the files are written.
-func (r *restore) queueFile(ctx context.Context, p string, n *tree.Node) error {
+func (r *restore) queueFile(ctx context.Context, d *dirHandle, p string, n *tree.Node) error {
 	if n.Links > 1 && n.Inode != 0 {
 		key := inodeKey{n.DeviceID, n.Inode}
 		if first, ok := r.firsts[key]; ok {
@@ -221,10 +201,12 @@ func (r *restore) queueFile(ctx context.Context, p string, n *tree.Node) error {
 	}
 	r.prog.filesTotal.Add(1)
 	r.prog.bytesTotal.Add(n.Size)
+	d.acquire()
 	select {
-	case r.jobs <- fileJob{path: p, node: n}:
+	case r.jobs <- fileJob{path: p, node: n, dir: d}:
 		return nil
 	case <-ctx.Done():
+		d.release()
 		return ctx.Err()
 	}
 }
