@@ -52,6 +52,7 @@ func TestRepoLifecycle(t *testing.T) {
 		t.Errorf("restored tree differs from the source (-want +got):\n%s", diff)
 	}
 
+	checkIncludes(t, c, src)
 	checkDumps(t, c, src)
 	c.ok("check")
 	c.ok("check", "--read-data")
@@ -221,5 +222,24 @@ func pruneForgotten(t *testing.T, c *repoCLI) {
 	c.okJSON(&after, "stats", "--json")
 	if before.PackBytes-after.PackBytes < 2<<20 {
 		t.Errorf("pack bytes went from %d to %d, want at least 2 MiB less", before.PackBytes, after.PackBytes)
+	}
+}
+
+// checkIncludes restores two paths of the snapshot, each at its place.
+func checkIncludes(t *testing.T, c *repoCLI, src string) {
+	t.Helper()
+	target := t.TempDir()
+	c.ok("restore", "latest", "--target", target, "--include", "/src/a/b/c/deep.txt", "--include", "/src/logs")
+	all := describeTree(t, src)
+	want := map[string]string{}
+	for _, p := range []string{"a/b/c/deep.txt", "logs", "logs/app.log"} {
+		want[filepath.Join("src", p)] = all[p]
+	}
+	got := describeTree(t, target)
+	for _, dir := range []string{".", "src", "src/a", "src/a/b", "src/a/b/c"} {
+		delete(got, dir) // created to hold the included paths
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("restore --include (-want +got):\n%s", diff)
 	}
 }
