@@ -283,6 +283,8 @@ func (r *run) snapshot(roots []root, rootID repo.ID, started time.Time, before, 
 	sn.ContentDigest = "ARCA-TREE:" + rootID.String()
 	sn.Stats = r.progress.stats()
 	sn.Stats.Started = started
+	// The repository's own count: it includes what other backups sharing
+	// the same *repo.Repository stored meanwhile.
 	sn.Stats.BytesStored = after.BytesStored - before.BytesStored
 	sn.Stats.Warnings = r.progress.warnings.Load()
 	return &sn
