@@ -163,7 +163,14 @@ func (c *checker) markBad(t repo.BlobType, id repo.ID, why string) {
 func (c *checker) loadIndex(ctx context.Context) error {
 	c.packs = map[repo.ID][]repo.PackedBlob{}
 	n := int64(0)
+	// Two index objects may name one pack (a backup's and a re-index by
+	// prune): count each stored blob once.
+	seen := map[repo.PackedBlob]bool{}
 	err := c.r.EachBlob(func(pb repo.PackedBlob) error {
+		if seen[pb] {
+			return nil
+		}
+		seen[pb] = true
 		c.packs[pb.Pack] = append(c.packs[pb.Pack], pb)
 		n++
 		if n%65536 == 0 {

@@ -192,6 +192,11 @@ func content(seed uint64, n int) []byte {
 // SaveSnapshot, like the archiver. Files are saved in name order, so the
 // packing is deterministic.
 func backup(ctx context.Context, r *repo.Repository, now time.Time, files map[string][]byte) (repo.ID, error) {
+	return backupAs(ctx, r, now, "h", files)
+}
+
+// backupAs is backup with a host name (the snapshot's retention group).
+func backupAs(ctx context.Context, r *repo.Repository, now time.Time, host string, files map[string][]byte) (repo.ID, error) {
 	root, err := saveTree(ctx, r, "", files)
 	if err != nil {
 		return repo.ID{}, err
@@ -199,7 +204,7 @@ func backup(ctx context.Context, r *repo.Repository, now time.Time, files map[st
 	if err := r.Flush(ctx); err != nil {
 		return repo.ID{}, err
 	}
-	return r.SaveSnapshot(ctx, &repo.Snapshot{Time: now, Hostname: "h", Paths: []string{"/"}, Tree: root})
+	return r.SaveSnapshot(ctx, &repo.Snapshot{Time: now, Hostname: host, Paths: []string{"/"}, Tree: root})
 }
 
 // backupChunked is backup with blobs of size bytes.
@@ -328,4 +333,49 @@ func readTree(t *testing.T, r *repo.Repository, id repo.ID, dir string, out map[
 		}
 		out[dir+n.Name] = data
 	}
+}
+
+// readSnapshot reads every file of a snapshot through a freshly opened
+// repository, without failing the test (for use off the test goroutine).
+func readSnapshot(ctx context.Context, s blob.Store, id repo.ID) (map[string][]byte, error) {
+	r, err := repo.Open(ctx, s, repotest.Password, openOpts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	sn, err := r.LoadSnapshot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	var walk func(tid repo.ID, dir string) error
+	walk = func(tid repo.ID, dir string) error {
+		buf, err := r.LoadBlob(ctx, repo.TreeBlob, tid, nil)
+		if err != nil {
+			return fmt.Errorf("tree %s: %w", dir, err)
+		}
+		tr, err := tree.Decode(buf)
+		if err != nil {
+			return err
+		}
+		for _, n := range tr.Nodes {
+			if n.Subtree != nil {
+				if err := walk(*n.Subtree, dir+n.Name+"/"); err != nil {
+					return err
+				}
+				continue
+			}
+			var data []byte
+			for _, c := range n.Content {
+				b, err := r.LoadBlob(ctx, repo.DataBlob, c, nil)
+				if err != nil {
+					return fmt.Errorf("file %s: %w", dir+n.Name, err)
+				}
+				data = append(data, b...)
+			}
+			out[dir+n.Name] = data
+		}
+		return nil
+	}
+	return out, walk(sn.Tree, "")
 }

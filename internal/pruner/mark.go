@@ -64,18 +64,19 @@ func (p *pruner) mark(ctx context.Context, r *repo.Repository) error {
 	for _, id := range append(append([]repo.ID(nil), pl.dead...), pl.repack...) {
 		hide[id] = true
 	}
-	n, err := r.RewriteIndexWithout(ctx, hide)
+	replaced, stale, err := r.RewriteIndexWithout(ctx, hide)
 	if err != nil {
 		return fmt.Errorf("hide marked packs from the index: %w", err)
 	}
-	p.rep.IndexesReplaced = n
-	id, err := r.SaveDeletionMarker(ctx, repo.DeletionMarker{Time: p.opts.Now().UTC(), Packs: packs})
+	p.rep.IndexesReplaced = len(replaced)
+	old := append(replaced, p.unclaimed(stale)...)
+	id, err := r.SaveDeletionMarker(ctx, repo.DeletionMarker{Time: p.opts.Now().UTC(), Packs: packs, Index: old})
 	if err != nil {
 		return fmt.Errorf("write deletion marker: %w", err)
 	}
 	p.rep.Marker = &id
 	p.progress(Progress{Phase: "mark", Done: int64(len(packs)), Total: int64(len(packs))})
-	return p.recheck(ctx, r, pl.dead)
+	return p.recheck(ctx, r, len(pl.dead)+len(pl.repack))
 }
 
 // recheck closes a race of the mark: a backup that deduplicated against a
@@ -84,8 +85,8 @@ func (p *pruner) mark(ctx context.Context, r *repo.Repository) error {
 // are walked; a hidden pack one of them uses is indexed again (the sweep
 // will then keep it). A snapshot written after this listing is the
 // writer's to reconcile (Reconcile), since the marker exists by then.
-func (p *pruner) recheck(ctx context.Context, r *repo.Repository, hidden []repo.ID) error {
-	if len(hidden) == 0 || p.opts.DryRun {
+func (p *pruner) recheck(ctx context.Context, r *repo.Repository, hidden int) error {
+	if hidden == 0 || p.opts.DryRun {
 		return nil
 	}
 	known := map[repo.ID]bool{}
@@ -182,4 +183,16 @@ func (p *pruner) home(k blobKey) repo.ID {
 		}
 	}
 	return repo.ID{}
+}
+
+// unclaimed returns the stale index objects no marker will delete (left by
+// a prune killed before its marker, or by other tools).
+func (p *pruner) unclaimed(stale []repo.ID) []repo.ID {
+	var out []repo.ID
+	for _, id := range stale {
+		if !p.claimedIndex[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }

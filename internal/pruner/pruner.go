@@ -147,8 +147,10 @@ type pruner struct {
 	roots []repo.ID
 	// sizes are the pack files in the store.
 	sizes map[repo.ID]blob.Info
-	// pending are the packs of markers not due in this run.
-	pending map[repo.ID]bool
+	// pending are the packs of markers not due in this run, claimedIndex
+	// the index objects of all markers.
+	pending      map[repo.ID]bool
+	claimedIndex map[repo.ID]bool
 	// unindexed are live blobs the index does not know (yet).
 	unindexed map[blobKey]bool
 	// resurrected are marked packs the sweep indexed again.

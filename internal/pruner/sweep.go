@@ -37,6 +37,7 @@ func (p *pruner) dueMarkers(ctx context.Context, r *repo.Repository) ([]marker, 
 	}
 	now := p.opts.Now()
 	p.pending = map[repo.ID]bool{}
+	p.claimedIndex = map[repo.ID]bool{}
 	var due []marker
 	for _, mk := range all {
 		switch {
@@ -50,6 +51,9 @@ func (p *pruner) dueMarkers(ctx context.Context, r *repo.Repository) ([]marker, 
 		}
 		for _, id := range mk.m.Packs {
 			p.pending[id] = true
+		}
+		for _, id := range mk.m.Index {
+			p.claimedIndex[id] = true
 		}
 	}
 	p.rep.MarkersDue = len(due)
@@ -175,6 +179,9 @@ func (p *pruner) sweep(ctx context.Context, r *repo.Repository, due []marker) er
 		p.progress(Progress{Phase: "sweep", Done: int64(i + 1), Total: int64(len(deletable))})
 	}
 	for _, mk := range due {
+		if err := r.DeleteIndexObjects(ctx, mk.m.Index); err != nil {
+			return err
+		}
 		if err := r.DeleteDeletionMarker(ctx, mk.id); err != nil {
 			return err
 		}

@@ -12,65 +12,92 @@ import (
 
 // RewriteIndexWithout hides packs from the index: every index object that
 // names one of drop is replaced by new objects that repeat all its other
-// entries and supersede it, then the old object is deleted. Index objects
-// that name none of drop are untouched, so concurrent writers' objects are
-// safe. It returns how many objects it replaced. This Repository's own
-// in-memory index is not changed.
-func (r *Repository) RewriteIndexWithout(ctx context.Context, drop map[ID]bool) (int, error) {
+// entries and supersede it. Index objects that name none of drop are
+// untouched, so concurrent writers' objects are safe. The replaced objects
+// are not deleted: loaders skip them once the new objects are listed, and
+// a loader that listed before still gets a complete (older) view; prune
+// deletes them with the packs, after the safety delay. It returns the
+// replaced objects, and the objects found already superseded (left by
+// earlier rewrites, compactions or interrupted prunes), which are ignored.
+// This Repository's own in-memory index is not changed.
+func (r *Repository) RewriteIndexWithout(ctx context.Context, drop map[ID]bool) (replaced, stale []ID, err error) {
 	ids, err := r.listIDs(ctx, indexPrefix)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	var affected []ID
-	kept := &index.Object{}
+	objs := map[ID]*index.Object{}
+	superseded := map[ID]bool{}
 	for _, id := range ids {
 		plain, err := r.loadHashedObject(ctx, indexPrefix, id)
 		if errors.Is(err, blob.ErrNotExist) {
-			continue // superseded and removed meanwhile
+			continue // removed meanwhile
 		}
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 		obj, err := index.DecodeObject(plain)
 		if err != nil {
-			return 0, fmt.Errorf("index %s: %w: %w", id.Short(), err, ErrIntegrity)
+			return nil, nil, fmt.Errorf("index %s: %w: %w", id.Short(), err, ErrIntegrity)
 		}
-		hit := false
-		for _, p := range obj.Packs {
-			if drop[ID(p.ID)] {
-				hit = true
-				break
-			}
+		objs[id] = obj
+		for _, s := range obj.Supersedes {
+			superseded[ID(s)] = true
 		}
-		if !hit {
+	}
+	kept := &index.Object{}
+	for _, id := range ids {
+		obj, ok := objs[id]
+		if !ok {
 			continue
 		}
-		affected = append(affected, id)
+		if superseded[id] {
+			stale = append(stale, id)
+			continue
+		}
+		if !namesAny(obj, drop) {
+			continue
+		}
+		replaced = append(replaced, id)
 		for _, p := range obj.Packs {
 			if !drop[ID(p.ID)] {
 				kept.Packs = append(kept.Packs, p)
 			}
 		}
 	}
-	if len(affected) == 0 {
-		return 0, nil
+	if len(replaced) == 0 {
+		return nil, stale, nil
 	}
 	for i, part := range splitObject(kept) {
 		if i == 0 {
-			for _, id := range affected {
+			for _, id := range replaced {
 				part.Supersedes = append(part.Supersedes, [32]byte(id))
 			}
 		}
 		if _, err := r.saveHashedObject(ctx, indexPrefix, part.Encode(nil)); err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 	}
-	for _, id := range affected {
+	return replaced, stale, nil
+}
+
+func namesAny(obj *index.Object, packs map[ID]bool) bool {
+	for _, p := range obj.Packs {
+		if packs[ID(p.ID)] {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteIndexObjects removes index objects that other objects supersede.
+// Only prune's sweep calls it, a safety delay after superseding them.
+func (r *Repository) DeleteIndexObjects(ctx context.Context, ids []ID) error {
+	for _, id := range ids {
 		if err := r.store.Delete(ctx, indexPrefix+id.String()); err != nil {
-			return 0, fmt.Errorf("remove superseded index %s: %w", id.Short(), err)
+			return fmt.Errorf("remove superseded index %s: %w", id.Short(), err)
 		}
 	}
-	return len(affected), nil
+	return nil
 }
 
 // IndexPacks writes one index object for packs, read from their headers,

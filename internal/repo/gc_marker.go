@@ -19,6 +19,8 @@ type DeletionMarker struct {
 	Version int       `json:"version"`
 	Time    time.Time `json:"time"`
 	Packs   []ID      `json:"packs"`
+	// Index are superseded index objects to delete with the packs.
+	Index []ID `json:"index,omitempty"`
 }
 
 // SaveDeletionMarker stores m as "gc/<id>" (sealed, named by the keyed
