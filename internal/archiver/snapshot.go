@@ -203,7 +203,7 @@ func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, pa
 		return repo.ID{}, err
 	}
 	if len(nodes) == 0 {
-		return repo.ID{}, arca.Errorf(arca.CodeInvalidArgument, "None of the paths could be read; see the warnings.")
+		return repo.ID{}, arca.Errorf(arca.CodeInvalidArgument, "Nothing to back up: none of the paths could be read (see the warnings), or the include and exclude patterns left nothing.")
 	}
 	return r.saveTree(ctx, nodes)
 }
