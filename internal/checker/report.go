@@ -25,9 +25,10 @@ type Report struct {
 	// DamagedPacks exist but are damaged: wrong size, unreadable header,
 	// header and index disagreeing, or blobs failing verification.
 	DamagedPacks []PackProblem `json:"damaged_packs,omitempty"`
-	// UnindexedPacks are in the store but named by no index: left by an
-	// interrupted backup (or written by one that is still running). Not an
-	// error; prune collects them.
+	// UnindexedPacks are in the store but named by no index: hidden by
+	// prune and awaiting deletion, left by an interrupted backup, or being
+	// written by one that is still running. Not an error; prune collects
+	// them.
 	UnindexedPacks []repo.ID `json:"unindexed_packs,omitempty"`
 	// DamagedBlobs failed verification (decryption, decompression or
 	// hash), or sit in a pack that is missing.

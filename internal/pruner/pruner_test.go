@@ -149,13 +149,22 @@ func TestRepack(t *testing.T) {
 	c.Advance(delay + time.Minute)
 	opts := pruneOpts(c)
 	opts.RepackBelow = 0.8
+	phases := map[string]bool{}
+	opts.Progress = func(p pruner.Progress) { phases[p.Phase] = true }
 	rep := prune(t, r, opts)
+	if diff := cmp.Diff(map[string]bool{"snapshots": true, "repack": true, "mark": true}, phases); diff != "" {
+		t.Errorf("progress phases of a marking run (-want +got):\n%s", diff)
+	}
 	if rep.PacksRepacked == 0 || rep.BlobsRepacked == 0 || rep.BytesRepacked == 0 {
 		t.Fatalf("nothing repacked with an 80%% threshold: %+v", rep)
 	}
 	verify(t, s, map[repo.ID]map[string][]byte{cur: curFiles})
 	c.Advance(delay + time.Minute)
+	clear(phases)
 	rep2 := prune(t, r, opts)
+	if !phases["sweep"] {
+		t.Errorf("no progress reported for the sweep: %v", phases)
+	}
 	if want := rep.PacksMarked + rep.PacksRepacked; rep2.PacksDeleted != want {
 		t.Errorf("sweep deleted %d packs, want %d (marked) + %d (repacked)", rep2.PacksDeleted, rep.PacksMarked, rep.PacksRepacked)
 	}
