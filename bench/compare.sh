@@ -15,7 +15,7 @@
 #
 #   bench/compare.sh [SCRATCH]            (default /tmp/arca-bench; needs ~10 GiB)
 #   RUNS=1 TOOLS="arca restic" bench/compare.sh
-#   bench/compare.sh smallfiles [SCRATCH] arca backup of 1,000,000 small files: time and peak RSS
+#   TOOLS="arca restic" bench/compare.sh smallfiles [SCRATCH]   backups of 1,000,000 small files: time and peak RSS
 #   ARCA_BIN=path/to/arca bench/compare.sh    benchmark that binary instead of building one
 #
 # Output: a markdown table on stdout and in SCRATCH/results.md; raw figures
@@ -144,19 +144,27 @@ run_main() {
 }
 
 run_smallfiles() {
-	local dir="$scratch/smallfiles"
+	local dir="$scratch/smallfiles" tool
 	[ -d "$dir" ] || "$here/dataset.sh" smallfiles "$dir"
 	: >"$log"
-	local r
-	r=$(repo_of arca-small)
-	rm -rf "$r"
-	arca repo init -q --repo "$r" >>"$log" 2>&1
-	/usr/bin/time -f "%e %M" -o "$scratch/time.out" arca repo backup -q --repo "$r" "$dir" >>"$log" 2>&1
-	read -r secs kib <"$scratch/time.out"
-	/usr/bin/time -f "%e %M" -o "$scratch/time.out" arca repo backup -q --repo "$r" "$dir" >>"$log" 2>&1
-	read -r secs2 kib2 <"$scratch/time.out"
 	printf '| 1,000,000 small files | first backup | no-change backup |\n|---|---|---|\n'
-	printf '| arca | %s s, peak RSS %d MiB | %s s, peak RSS %d MiB |\n' "$secs" $((kib / 1024)) "$secs2" $((kib2 / 1024))
+	for tool in $tools; do
+		local r name=small first second
+		r=$(repo_of "$tool")
+		rm -rf "$r" "$scratch/cache/$tool"
+		do_init "$tool"
+		for name in s1 s2; do
+			case $tool in
+			arca) set -- arca repo backup -q --repo "$r" "$dir" ;;
+			restic) set -- restic -q -r "$r" --compression auto backup "$dir" ;;
+			borg) set -- borg create --compression zstd,3 "$r::$name" "$dir" ;;
+			esac
+			/usr/bin/time -f "%e %M" -o "$scratch/time.out" "$@" >>"$log" 2>&1
+			read -r secs kib <"$scratch/time.out"
+			printf -v "$([ $name = s1 ] && echo first || echo second)" '%s s, peak RSS %d MiB' "$secs" $((kib / 1024))
+		done
+		printf '| %s | %s | %s |\n' "$tool" "$first" "$second"
+	done
 }
 
 "run_$mode"
