@@ -103,7 +103,7 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	pf := &pendingFile{done: make(chan struct{})}
 	pf.pending.Store(1) // the reader's own hold, released after the last chunk
 	cr := &countingReader{r: f, progress: &r.progress}
-	readErr := r.readContent(ctx, cr, job, pf)
+	st, readErr := r.readContent(ctx, f, cr, job, pf)
 	if readErr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -124,7 +124,7 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	// Record what was read: a file that grew or shrank meanwhile restores
 	// as the bytes that were saved. Its node keeps the times seen before
 	// reading, so the next backup reads it again.
-	if changedWhileRead(f, n, cr.n) {
+	if changedWhileRead(f, st, n, cr.n) {
 		r.warn(job.path, errors.New("changed while it was read; the saved copy may mix old and new content"))
 	}
 	n.Size = uint64(cr.n)
@@ -136,31 +136,46 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 
 // readContent queues the chunks of one file. A file no larger than the
 // chunker's minimum chunk size is one chunk whatever its content, so it is
-// read in one go, without a chunker and without copying.
-func (r *run) readContent(ctx context.Context, rd io.Reader, job *fileJob, pf *pendingFile) error {
+// read in one go, without a chunker and without copying; an fstat after
+// the read (returned, for changedWhileRead) tells whether it grew meanwhile,
+// which saves reading once more for the end of the file.
+func (r *run) readContent(ctx context.Context, f *os.File, rd io.Reader, job *fileJob, pf *pendingFile) (*syscall.Stat_t, error) {
 	size := job.fut.node.Size
 	if size > uint64(r.smallMax) {
-		return r.chunkFile(ctx, rd, job.path, pf)
+		return nil, r.chunkFile(ctx, rd, job.path, pf)
 	}
-	weight := int64(size) + 1
+	weight := max(int64(size), 1)
 	if err := r.inFlight.Acquire(ctx, weight); err != nil {
-		return err
+		return nil, err
 	}
-	buf := r.getBuf(int(size) + 1)
+	buf := r.getBuf(int(size))
 	n, err := io.ReadFull(rd, buf)
+	var st *syscall.Stat_t
 	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF): // the expected end: one chunk
-		return r.queueChunk(ctx, pf, job.path, 0, buf[:n], weight)
-	case err == nil: // the file grew: chunk what was read and the rest
-		err = r.chunkFile(ctx, io.MultiReader(bytes.NewReader(buf), rd), job.path, pf)
-	case errors.Is(err, io.EOF): // empty: no chunk
+	case err == nil:
+		if st, err = fstat(f); err == nil && uint64(st.Size) > size { // it grew: chunk all of it
+			err = r.chunkFile(ctx, io.MultiReader(bytes.NewReader(buf), rd), job.path, pf)
+		} else if err == nil && size > 0 {
+			return st, r.queueChunk(ctx, pf, job.path, 0, buf, weight)
+		}
+	case errors.Is(err, io.ErrUnexpectedEOF): // it shrank
+		return nil, r.queueChunk(ctx, pf, job.path, 0, buf[:n], weight)
+	case errors.Is(err, io.EOF): // it shrank to nothing
 		err = nil
 	default:
 		err = fmt.Errorf("read: %w", err)
 	}
 	r.inFlight.Release(weight)
 	r.putBuf(buf)
-	return err
+	return st, err
+}
+
+func fstat(f *os.File) (*syscall.Stat_t, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	return &st, nil
 }
 
 // chunkFile queues the content-defined chunks of one file for the savers.
@@ -303,18 +318,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// changedWhileRead reports whether the open file's size or times now
-// differ from what was seen before reading it (read bytes).
-func changedWhileRead(f *os.File, n *tree.Node, read int64) bool {
-	fi, err := f.Stat()
-	if err != nil {
+// changedWhileRead reports whether the file read (read bytes) now differs
+// in size or times from what was seen before reading it. st is its fstat
+// after reading, or nil to take one.
+func changedWhileRead(f *os.File, st *syscall.Stat_t, n *tree.Node, read int64) bool {
+	if uint64(read) != n.Size {
 		return true
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false
+	if st == nil {
+		var err error
+		if st, err = fstat(f); err != nil {
+			return true
+		}
 	}
-	return uint64(read) != n.Size || uint64(st.Size) != n.Size ||
+	return uint64(st.Size) != n.Size ||
 		st.Mtim.Sec != n.ModTime.Unix() || st.Mtim.Nsec != int64(n.ModTime.Nanosecond()) ||
 		st.Ctim.Sec != n.ChangeTime.Unix() || st.Ctim.Nsec != int64(n.ChangeTime.Nanosecond())
 }
