@@ -22,7 +22,7 @@ go build -o "$tmp/apibench" ./bench/api
 # start_server DIR ARGS...: starts a server, sets server_pid and token.
 start_server() {
 	local dir=$1; shift
-	"$tmp/arca" server --listen "127.0.0.1:$port" --data "$dir" "$@" 2>"$dir.log" &
+	"$tmp/arca" server --listen "127.0.0.1:$port" --data "$dir" --shutdown-timeout 1s "$@" 2>"$dir.log" &
 	server_pid=$!
 	for _ in $(seq 100); do
 		token=$(grep -o 'arca_[a-z0-9-]*_[a-z0-9]*' "$dir.log" | head -1 || true)
