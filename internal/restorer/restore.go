@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -239,7 +240,8 @@ func (r *restore) applyDirs() {
 		if dm.existed && r.opts.Overwrite == OverwriteNever {
 			continue
 		}
-		d, err := r.root.Open(dm.path)
+		// O_NOFOLLOW: never chmod or chown what a symlink put in its place.
+		d, err := r.root.OpenFile(dm.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_DIRECTORY, 0)
 		if err != nil {
 			r.rep.fail(dm.path, err)
 			continue
