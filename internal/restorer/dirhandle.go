@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // dirHandle is an open handle on a directory of the target, shared by the
@@ -49,7 +50,9 @@ func (h *dirHandle) get() (*os.File, int, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.f == nil && h.err == nil {
-		h.f, h.err = h.root.Open(h.rel)
+		// O_NOFOLLOW: the directory made (or checked) by the walker, never
+		// a symlink put in its place since.
+		h.f, h.err = h.root.OpenFile(h.rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_DIRECTORY, 0)
 		if h.err == nil {
 			h.fd = int(h.f.Fd())
 		}
