@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,5 +305,70 @@ func (p *pruneRuns) waitOne() error {
 		return nil
 	case <-time.After(time.Minute):
 		return errors.New("no prune run ended within a minute")
+	}
+}
+
+// A running backup's uploaded pack has no index object yet. Once older
+// than the delay it is an orphan to prune, unless prune knows the backup
+// still runs; and if marked, the backup's index object makes it visible
+// again, so the sweep keeps it.
+func TestRunningBackupsPacks(t *testing.T) {
+	for _, tracked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tracked=%v", tracked), func(t *testing.T) {
+			c := newClock()
+			s, _ := initRepo(t, c)
+			ws := newWriters()
+			opts := pruneOpts(c)
+			if tracked {
+				opts.OldestWriter = ws.oldest
+			}
+			ctx := context.Background()
+			wid := ws.start(c.Now())
+			w := openWriter(t, s, c)
+			files := map[string][]byte{"big": content(70, 20000)}
+			root, err := saveTree(ctx, w, "", files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Uploads run in the background: wait for them.
+			waitFor(t, func() bool { return s.count(t, "data/") >= 2 })
+			if s.count(t, "index/") != 0 {
+				t.Fatalf("fixture: want uploaded packs and no index object yet")
+			}
+			c.Advance(2 * delay)
+			rep := prune(t, openRepo(t, s), opts)
+			if tracked && rep.PacksMarked != 0 {
+				t.Errorf("marked %d packs of a backup known to run", rep.PacksMarked)
+			}
+			if !tracked && rep.PacksUnindexed == 0 {
+				t.Errorf("untracked: the old unindexed packs were not marked: %+v", rep)
+			}
+			if err := w.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := w.SaveSnapshot(ctx, &repo.Snapshot{Time: c.Now(), Hostname: "h", Tree: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws.end(wid)
+			c.Advance(2 * delay)
+			rep = prune(t, openRepo(t, s), opts)
+			if rep.PacksDeleted != 0 {
+				t.Errorf("deleted %d packs of the backup: %+v", rep.PacksDeleted, rep)
+			}
+			verify(t, s, map[repo.ID]map[string][]byte{snap: files})
+		})
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
+		runtime.Gosched()
 	}
 }

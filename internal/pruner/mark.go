@@ -107,7 +107,7 @@ func (p *pruner) recheck(ctx context.Context, r *repo.Repository, hidden int) er
 	if err != nil {
 		return fmt.Errorf("index again packs a new snapshot uses: %w", err)
 	}
-	p.rep.PacksMarked -= n
+	p.rep.PacksReindexed += n
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (p *pruner) classify(cutoff time.Time) *plan {
 	pl := &plan{}
 	markable := func(id repo.ID) bool {
 		info, ok := p.sizes[id]
-		return ok && !p.pending[id] && !p.swept[id] && !p.resurrected[id] && !info.ModTime.After(cutoff)
+		return ok && !p.pending[id] && !p.swept[id] && !p.resurrected[id] && info.ModTime.Before(cutoff)
 	}
 	for id, blobs := range p.byPack {
 		if !markable(id) {

@@ -82,15 +82,18 @@ type Report struct {
 	PacksResurrect int   `json:"packs_resurrected"` // marked, but a snapshot uses them: indexed again
 
 	// Mark (phase 1).
-	PacksMarked     int      `json:"packs_marked"` // unused packs
-	BytesMarked     int64    `json:"bytes_marked"`
-	PacksUnindexed  int      `json:"packs_unindexed"` // of those: in no index
-	PacksRepacked   int      `json:"packs_repacked"`
-	BlobsRepacked   int      `json:"blobs_repacked"`
-	BytesRepacked   int64    `json:"bytes_repacked"`   // stored bytes of the blobs copied
-	BytesReclaim    int64    `json:"bytes_to_reclaim"` // freed by the sweep once due
-	IndexesReplaced int      `json:"indexes_replaced"`
-	Marker          *repo.ID `json:"marker,omitempty"`
+	PacksMarked     int   `json:"packs_marked"` // unused packs
+	BytesMarked     int64 `json:"bytes_marked"`
+	PacksUnindexed  int   `json:"packs_unindexed"` // of those: in no index
+	PacksRepacked   int   `json:"packs_repacked"`
+	BlobsRepacked   int   `json:"blobs_repacked"`
+	BytesRepacked   int64 `json:"bytes_repacked"`   // stored bytes of the blobs copied
+	BytesReclaim    int64 `json:"bytes_to_reclaim"` // freed by the sweep once due
+	IndexesReplaced int   `json:"indexes_replaced"`
+	// PacksReindexed were hidden, but a snapshot written during this run
+	// uses them: indexed again at once.
+	PacksReindexed int      `json:"packs_reindexed"`
+	Marker         *repo.ID `json:"marker,omitempty"`
 }
 
 // ErrDamaged is returned (wrapped) when prune cannot tell what is used
