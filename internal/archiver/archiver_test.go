@@ -146,7 +146,17 @@ func TestIncrementalReusesUnchangedFiles(t *testing.T) {
 	a := New(mr, Options{})
 	first := backup(t, a, []string{dir}, SnapshotOptions{})
 
+	var opened []string
+	var mu sync.Mutex
+	a.testHookOpen = func(p string) {
+		mu.Lock()
+		defer mu.Unlock()
+		opened = append(opened, filepath.Base(p))
+	}
 	second := backup(t, a, []string{dir}, SnapshotOptions{Parent: &first.ID})
+	if len(opened) != 0 {
+		t.Errorf("a no-change backup opened %q", opened)
+	}
 	st := second.Snapshot.Stats
 	if st.BytesRead != 0 || st.FilesNew != 0 || st.FilesChanged != 0 || st.FilesUnmodified == 0 {
 		t.Errorf("no-change backup stats: %+v", st)
@@ -160,6 +170,9 @@ func TestIncrementalReusesUnchangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	third := backup(t, a, []string{dir}, SnapshotOptions{Parent: &second.ID})
+	if diff := cmp.Diff([]string{"small.txt"}, opened); diff != "" {
+		t.Errorf("files opened after one change (-want +got):\n%s", diff)
+	}
 	st = third.Snapshot.Stats
 	if st.BytesRead != uint64(len(changed)) || st.FilesChanged != 1 || st.FilesNew != 0 {
 		t.Errorf("after one change: %+v", st)
