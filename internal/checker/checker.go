@@ -20,7 +20,8 @@ import (
 // implements it.
 type Repo interface {
 	Store() blob.Store
-	ListSnapshots(ctx context.Context, fn func(repo.ID, *repo.Snapshot) error) error
+	ListSnapshotIDs(ctx context.Context) ([]repo.ID, error)
+	LoadSnapshot(ctx context.Context, id repo.ID) (*repo.Snapshot, error)
 	LoadBlob(ctx context.Context, t repo.BlobType, id repo.ID, buf []byte) ([]byte, error)
 	HasBlob(t repo.BlobType, id repo.ID) bool
 	EachBlob(fn func(repo.PackedBlob) error) error

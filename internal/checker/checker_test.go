@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -267,4 +268,34 @@ func keys(m map[repo.ID]bool) []repo.ID {
 func sortIDs(ids []repo.ID) []repo.ID {
 	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
 	return ids
+}
+
+func TestDamagedSnapshotObject(t *testing.T) {
+	f := newFixture(t)
+	_, second := twoSnapshots(f)
+	_ = second
+	var victim repo.ID
+	for id := range f.layouts {
+		victim = id
+		break
+	}
+	p := filepath.Join(f.dir, "snapshots", victim.String())
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := check(t, f.r, checker.Options{})
+	if rep.OK() || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], victim.String()) {
+		t.Errorf("errors = %q; want one naming snapshot %s", rep.Errors, victim.Short())
+	}
+	if rep.Snapshots != 1 || rep.Trees == 0 {
+		t.Errorf("checked %d snapshots and %d trees; want the other snapshot checked", rep.Snapshots, rep.Trees)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -16,15 +17,8 @@ import (
 // once, level by level, in parallel) and checks that every data blob the
 // trees reference is in the index.
 func (c *checker) checkSnapshots(ctx context.Context) error {
-	err := c.r.ListSnapshots(ctx, func(id repo.ID, sn *repo.Snapshot) error {
-		c.snapshots = append(c.snapshots, snap{id, sn})
-		return nil
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		c.addError("list snapshots: %v", err)
+	if err := c.loadSnapshots(ctx); err != nil {
+		return err
 	}
 	c.report.Snapshots = len(c.snapshots)
 	c.referenced = map[repo.ID]struct{}{}
@@ -127,4 +121,39 @@ func (c *checker) loadTree(ctx context.Context, id repo.ID) (*tree.Tree, error) 
 		return nil, nil
 	}
 	return t, nil
+}
+
+// loadSnapshots loads every snapshot object, in parallel; one that does
+// not load is reported and the others are checked.
+func (c *checker) loadSnapshots(ctx context.Context) error {
+	ids, err := c.r.ListSnapshotIDs(ctx)
+	if err != nil {
+		return fmt.Errorf("list snapshots: %w", err)
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.conns)
+	for _, id := range ids {
+		g.Go(func() error {
+			sn, err := c.r.LoadSnapshot(gctx, id)
+			switch {
+			case errors.Is(err, repo.ErrSnapshotNotFound):
+				return nil // forgotten meanwhile
+			case err != nil && gctx.Err() != nil:
+				return gctx.Err()
+			case err != nil:
+				c.addError("snapshot %s does not load: %v", id, err)
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			c.snapshots = append(c.snapshots, snap{id, sn})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sort.Slice(c.snapshots, func(i, j int) bool { return lessID(c.snapshots[i].id, c.snapshots[j].id) })
+	return nil
 }

@@ -35,3 +35,10 @@ func (r *Repository) ListPackInfos(ctx context.Context, fn func(ID, blob.Info) e
 		return fn(id, i)
 	})
 }
+
+// ListSnapshotIDs returns the ids of the snapshot objects in the store,
+// without loading them: check loads each on its own to report every
+// damaged one.
+func (r *Repository) ListSnapshotIDs(ctx context.Context) ([]ID, error) {
+	return r.listIDs(ctx, snapshotPrefix)
+}
