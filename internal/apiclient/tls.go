@@ -31,7 +31,7 @@ func Fingerprint(cert *x509.Certificate) string {
 // NormalizeFingerprint returns fp as lower-case hex without separators, or
 // an error when it is not a SHA-256 fingerprint.
 func NormalizeFingerprint(fp string) (string, error) {
-	s := strings.ToLower(strings.NewReplacer(":", "", " ", "", "sha256", "", "=", "").Replace(fp))
+	s := strings.NewReplacer(":", "", " ", "", "sha256", "", "=", "").Replace(strings.ToLower(fp))
 	if b, err := hex.DecodeString(s); err != nil || len(b) != sha256.Size {
 		return "", arca.Errorf(arca.CodeInvalidArgument,
 			"%q is not a SHA-256 certificate fingerprint: it has 64 hex digits, optionally in colon-separated pairs.", fp)
