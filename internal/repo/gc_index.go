@@ -69,7 +69,10 @@ func (r *Repository) RewriteIndexWithout(ctx context.Context, drop map[ID]bool) 
 	}
 	for i, part := range splitObject(kept) {
 		if i == 0 {
-			for _, id := range replaced {
+			// The stale objects too: superseded objects are deleted in
+			// whatever order sweeps come, and an object must never outlive
+			// every object that supersedes it.
+			for _, id := range append(append([]ID(nil), replaced...), stale...) {
 				part.Supersedes = append(part.Supersedes, [32]byte(id))
 			}
 		}
