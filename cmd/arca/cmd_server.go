@@ -108,8 +108,9 @@ func (m *Main) serve(ctx context.Context, c serverConfig, plan tlsPlan, api *ser
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	hs := &http.Server{
-		Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 90 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		// No ReadTimeout: it would cancel long polls and event streams
+		// (request bodies have their own 5 s read deadline in huma).
+		Handler: api, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 90 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		TLSConfig: plan.config, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

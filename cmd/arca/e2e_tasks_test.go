@@ -80,7 +80,9 @@ func testSelftestLongPoll(t *testing.T, ts *testServer) {
 	}
 }
 
-func TestEventStreamAndResume(t *testing.T) { testEventStreamAndResume(t, startServer(t, serverSetup{})) }
+func TestEventStreamAndResume(t *testing.T) {
+	testEventStreamAndResume(t, startServer(t, serverSetup{}))
+}
 
 func testEventStreamAndResume(t *testing.T, ts *testServer) {
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 1500, Steps: 15})
@@ -117,7 +119,9 @@ func testEventStreamAndResume(t *testing.T, ts *testServer) {
 	}
 }
 
-func TestEventStreamWireFormat(t *testing.T) { testEventStreamWireFormat(t, startServer(t, serverSetup{})) }
+func TestEventStreamWireFormat(t *testing.T) {
+	testEventStreamWireFormat(t, startServer(t, serverSetup{}))
+}
 
 func testEventStreamWireFormat(t *testing.T, ts *testServer) {
 	a := startSelftest(t, ts.Client, serverapi.SelftestRequest{DurationMS: 0, Steps: 1})

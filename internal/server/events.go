@@ -61,7 +61,9 @@ func (s *Server) taskEvents(ctx context.Context, in *eventsInput) (*huma.StreamR
 // server drains.
 func (s *Server) stream(ctx context.Context, w http.ResponseWriter, events <-chan task.Event) {
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	// A stream outlives the server's read and write timeouts.
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
