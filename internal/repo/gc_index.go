@@ -152,34 +152,59 @@ func (r *Repository) IndexPacks(ctx context.Context, packs []ID) error {
 // returns nil the copies are durable and indexed. progress, if set, is
 // called with the plaintext bytes of each blob copied.
 func (r *Repository) RepackBlobs(ctx context.Context, blobs []PackedBlob, progress func(int64)) error {
-	var buf, plain []byte
+	// One read per source pack: the span from its first to its last blob.
+	byPack := map[ID][]PackedBlob{}
+	var order []ID
 	copied := map[blobKey]bool{}
 	for _, b := range blobs {
 		if copied[blobKey{b.Type, b.ID}] {
 			continue
 		}
 		copied[blobKey{b.Type, b.ID}] = true
+		if _, ok := byPack[b.Pack]; !ok {
+			order = append(order, b.Pack)
+		}
+		byPack[b.Pack] = append(byPack[b.Pack], b)
+	}
+	var span, plain []byte
+	for _, p := range order {
+		list := byPack[p]
+		lo, hi := int64(list[0].Offset), int64(0)
+		for _, b := range list {
+			lo = min(lo, int64(b.Offset))
+			hi = max(hi, int64(b.Offset)+int64(b.Length))
+		}
 		var err error
-		buf, err = r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), buf[:0])
-		if err != nil {
-			return fmt.Errorf("repack %s blob %s: %w", b.Type, b.ID.Short(), err)
+		if span, err = r.readPackRange(ctx, p, lo, int(hi-lo), span[:0]); err != nil {
+			return fmt.Errorf("repack from pack %s: %w", p.Short(), err)
 		}
-		if plain, err = r.openBlob(b, buf, plain[:0]); err != nil {
-			return fmt.Errorf("repack: %w", err)
-		}
-		key := blobKey{b.Type, b.ID}
-		r.mu.Lock()
-		r.pending[key] = struct{}{}
-		r.mu.Unlock()
-		if err := r.pack(ctx, b.Type, b.ID, plain); err != nil {
-			r.mu.Lock()
-			delete(r.pending, key)
-			r.mu.Unlock()
-			return fmt.Errorf("repack: %w", err)
-		}
-		if progress != nil {
-			progress(int64(len(plain)))
+		for _, b := range list {
+			off := int64(b.Offset) - lo
+			if plain, err = r.openBlob(b, span[off:off+int64(b.Length)], plain[:0]); err != nil {
+				return fmt.Errorf("repack: %w", err)
+			}
+			if err := r.repackOne(ctx, b, plain); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(int64(len(plain)))
+			}
 		}
 	}
 	return r.Flush(ctx)
+}
+
+// repackOne saves a new copy of a blob, whatever copies the index knows.
+func (r *Repository) repackOne(ctx context.Context, b PackedBlob, plain []byte) error {
+	key := blobKey{b.Type, b.ID}
+	r.mu.Lock()
+	r.pending[key] = struct{}{}
+	r.mu.Unlock()
+	if err := r.pack(ctx, b.Type, b.ID, plain); err != nil {
+		r.mu.Lock()
+		delete(r.pending, key)
+		r.mu.Unlock()
+		return fmt.Errorf("repack: %w", err)
+	}
+	return nil
 }
