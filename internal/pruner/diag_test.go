@@ -7,12 +7,13 @@ import (
 
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/blob"
+	"github.com/arcabackup/arca/internal/repo/repotest"
 )
 
 // diagnose describes where a blob is, for failure messages.
 func diagnose(s blob.Store, id string) string {
 	ctx := context.Background()
-	r, err := repo.Open(ctx, s, "correct horse battery staple", openOpts)
+	r, err := repo.Open(ctx, s, repotest.Password, openOpts)
 	if err != nil {
 		return err.Error()
 	}
