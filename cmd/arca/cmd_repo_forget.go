@@ -58,6 +58,8 @@ type forgetPlan struct {
 	Remove  []repo.ID     `json:"remove"`
 	DryRun  bool          `json:"dry_run"`
 	Removed int           `json:"removed"`
+	// Prune is the report of --prune.
+	Prune *pruner.Report `json:"prune,omitempty"`
 }
 
 type forgetGroup struct {
@@ -99,11 +101,17 @@ func (o *repoOptions) forget(ctx context.Context, args []string, f forgetFlags) 
 	if err != nil {
 		return err
 	}
-	if err := o.printForget(newForgetPlan(rep), f.json); err != nil {
+	plan := newForgetPlan(rep)
+	if f.prune && !f.dryRun {
+		if plan.Prune, err = o.runPrune(ctx, r, f.pruneFlags); err != nil {
+			return err
+		}
+	}
+	if err := o.printForget(plan, f.json); err != nil {
 		return err
 	}
-	if f.prune && !f.dryRun {
-		return o.prune(ctx, r, f.pruneFlags)
+	if plan.Prune != nil && !f.json {
+		o.printPrune(plan.Prune, f.pruneFlags)
 	}
 	return nil
 }

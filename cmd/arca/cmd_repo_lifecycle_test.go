@@ -189,7 +189,7 @@ func forgetOldest(t *testing.T, c *repoCLI, first, second backupSummary) {
 }
 
 // pruneForgotten backs up data of its own, forgets that snapshot and
-// prunes twice with no safety delay: the first prune marks the packs only
+// prunes twice with no safety delay: the first prune (forget --prune) marks the packs only
 // the forgotten snapshot used, the second deletes them.
 func pruneForgotten(t *testing.T, c *repoCLI) {
 	t.Helper()
@@ -207,13 +207,12 @@ func pruneForgotten(t *testing.T, c *repoCLI) {
 	snap := backupJSON(t, c, extra)
 	var before repoStats
 	c.okJSON(&before, "stats", "--json")
-	c.ok("forget", snap.ShortID)
-
-	var pr pruner.Report
-	c.okJSON(&pr, "prune", "--safety-delay", "1ns", "--json")
-	if pr.PacksMarked == 0 || pr.BytesMarked < 2<<20 {
-		t.Errorf("first prune: %+v, want the forgotten snapshot's packs (2 MiB) marked", pr)
+	var plan forgetPlan
+	c.okJSON(&plan, "forget", snap.ShortID, "--prune", "--safety-delay", "1ns", "--json")
+	if plan.Removed != 1 || plan.Prune == nil || plan.Prune.PacksMarked == 0 || plan.Prune.BytesMarked < 2<<20 {
+		t.Errorf("forget --prune: %+v (prune %+v), want the snapshot removed and its packs (2 MiB) marked", plan, plan.Prune)
 	}
+	var pr pruner.Report
 	c.okJSON(&pr, "prune", "--safety-delay", "1ns", "--json")
 	if pr.PacksDeleted == 0 || pr.BytesFreed < 2<<20 {
 		t.Errorf("second prune: %+v, want the marked packs deleted", pr)

@@ -52,6 +52,18 @@ func newRepoPruneCmd(o *repoOptions) *cobra.Command {
 }
 
 func (o *repoOptions) prune(ctx context.Context, r *repo.Repository, f pruneFlags) error {
+	rep, err := o.runPrune(ctx, r, f)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return printJSON(o.m.Stdout, rep)
+	}
+	o.printPrune(rep, f)
+	return nil
+}
+
+func (o *repoOptions) runPrune(ctx context.Context, r *repo.Repository, f pruneFlags) (*pruner.Report, error) {
 	bar := o.newProgress(ctx, "prune", false)
 	opts := pruner.Options{DryRun: f.dryRun, Delay: f.safetyDelay, RepackBelow: f.repackBelow, Now: o.m.Now}
 	if bar.enabled() {
@@ -62,13 +74,14 @@ func (o *repoOptions) prune(ctx context.Context, r *repo.Repository, f pruneFlag
 	rep, err := pruner.Prune(ctx, r, opts)
 	bar.finish()
 	if err != nil {
-		return fmt.Errorf("prune: %w", err)
+		return nil, fmt.Errorf("prune: %w", err)
 	}
-	if f.json {
-		return printJSON(o.m.Stdout, rep)
-	}
+	return rep, nil
+}
+
+func (o *repoOptions) printPrune(rep *pruner.Report, f pruneFlags) {
 	if o.quiet {
-		return nil
+		return
 	}
 	verb := map[bool]string{true: "would ", false: ""}[f.dryRun]
 	fmt.Fprintf(o.m.Stdout, "%d snapshots, %d live blobs\n", rep.Snapshots, rep.LiveBlobs)
@@ -77,5 +90,4 @@ func (o *repoOptions) prune(ctx context.Context, r *repo.Repository, f pruneFlag
 	fmt.Fprintf(o.m.Stdout, "mark: %smark %d unused packs (%s), repack %d packs (%d blobs, %s); %s to reclaim after %s\n", verb,
 		rep.PacksMarked, humanBytes(rep.BytesMarked), rep.PacksRepacked, rep.BlobsRepacked, humanBytes(rep.BytesRepacked),
 		humanBytes(rep.BytesReclaim), f.safetyDelay)
-	return nil
 }
