@@ -14,11 +14,11 @@ package pruner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/blob"
 )
@@ -97,9 +97,10 @@ type Report struct {
 }
 
 // ErrDamaged is returned (wrapped) when prune cannot tell what is used
-// because a snapshot or tree does not load: deleting anything then could
-// destroy data. Run check, and repair first.
-var ErrDamaged = errors.New("the repository is damaged: prune refuses to delete anything")
+// because a snapshot or tree does not load, or a used blob is nowhere:
+// deleting anything then could destroy data.
+var ErrDamaged = arca.Errorf(arca.CodeNotAllowedInState,
+	"The repository is damaged, so prune deletes nothing: run check and repair the damage it reports first.")
 
 // Prune runs one sweep and one mark on r (see the package comment). r is
 // the caller's open repository; Prune reloads the index as needed.
@@ -151,7 +152,7 @@ type pruner struct {
 	// sizes are the pack files in the store.
 	sizes map[repo.ID]blob.Info
 	// pending are the packs of markers not due in this run, claimedIndex
-	// the index objects of all markers.
+	// those markers' index objects.
 	pending      map[repo.ID]bool
 	claimedIndex map[repo.ID]bool
 	// unindexed are live blobs the index does not know (yet).
