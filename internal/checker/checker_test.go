@@ -299,3 +299,24 @@ func TestDamagedSnapshotObject(t *testing.T) {
 		t.Errorf("checked %d snapshots and %d trees; want the other snapshot checked", rep.Snapshots, rep.Trees)
 	}
 }
+
+func TestDamagedPackHeader(t *testing.T) {
+	f := newFixture(t)
+	first, _ := twoSnapshots(f)
+	victim := f.packOf(repo.DataBlob, first["a/y"])
+	fi, err := os.Stat(f.packPath(victim.Pack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.flip(victim.Pack, fi.Size()-10) // inside the sealed header
+	rep := check(t, f.r, checker.Options{})
+	if len(rep.DamagedPacks) != 1 || rep.DamagedPacks[0].Pack != victim.Pack ||
+		!strings.Contains(rep.DamagedPacks[0].Problem, "header unreadable") {
+		t.Fatalf("damaged packs = %+v; want pack %s with an unreadable header", rep.DamagedPacks, victim.Pack.Short())
+	}
+	// The blobs themselves are intact, and the index still finds them:
+	// nothing is lost, and the report says so.
+	if len(rep.DamagedBlobs) != 0 || len(rep.Affected) != 0 {
+		t.Errorf("a damaged header lost blobs: %+v, affected %+v", rep.DamagedBlobs, rep.Affected)
+	}
+}
