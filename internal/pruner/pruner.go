@@ -111,6 +111,10 @@ func Prune(ctx context.Context, r *repo.Repository, opts Options) (*Report, erro
 	if opts.RepackBelow == 0 {
 		opts.RepackBelow = DefaultRepackBelow
 	}
+	if opts.RepackBelow > 1 {
+		return nil, arca.Errorf(arca.CodeInvalidArgument,
+			"The repack threshold %g is above 1: give the share of live bytes under which a pack is repacked, between 0 and 1.", opts.RepackBelow)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

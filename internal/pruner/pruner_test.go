@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/pruner"
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/policy"
@@ -230,5 +231,15 @@ func TestRefusesDamagedRepository(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), sn.Tree.Short()) {
 		t.Errorf("error %q does not name the tree", err)
+	}
+}
+
+func TestInvalidRepackThreshold(t *testing.T) {
+	c := newClock()
+	_, r := initRepo(t, c)
+	opts := pruneOpts(c)
+	opts.RepackBelow = 1.5
+	if _, err := pruner.Prune(context.Background(), r, opts); !errors.Is(err, arca.ErrInvalidArgument) {
+		t.Errorf("prune with a threshold of 1.5: %v, want an invalid-argument error", err)
 	}
 }
