@@ -40,10 +40,16 @@ func (p *pruner) dueMarkers(ctx context.Context, r *repo.Repository) ([]marker, 
 	p.claimedIndex = map[repo.ID]bool{}
 	var due []marker
 	for _, mk := range all {
+		// The later of prune's clock and the store's: a prune host whose
+		// clock runs fast cannot shorten the delay.
+		marked := mk.m.Time
+		if mk.m.Stored.After(marked) {
+			marked = mk.m.Stored
+		}
 		switch {
-		case now.Before(mk.m.Time.Add(p.opts.Delay)):
+		case now.Before(marked.Add(p.opts.Delay)):
 			p.rep.MarkersPending++
-		case haveWriter && !running.After(mk.m.Time):
+		case haveWriter && !running.After(marked):
 			p.rep.MarkersBlocked++
 		default:
 			due = append(due, mk)

@@ -21,6 +21,9 @@ type DeletionMarker struct {
 	Packs   []ID      `json:"packs"`
 	// Index are superseded index objects to delete with the packs.
 	Index []ID `json:"index,omitempty"`
+	// Stored is the store's modification time of the marker object, set
+	// by ListDeletionMarkers (not part of the object).
+	Stored time.Time `json:"-"`
 }
 
 // SaveDeletionMarker stores m as "gc/<id>" (sealed, named by the keyed
@@ -37,9 +40,17 @@ func (r *Repository) SaveDeletionMarker(ctx context.Context, m DeletionMarker) (
 // ListDeletionMarkers calls fn for every deletion marker. A marker that
 // vanishes while listed (a concurrent sweep) is skipped.
 func (r *Repository) ListDeletionMarkers(ctx context.Context, fn func(ID, DeletionMarker) error) error {
-	ids, err := r.listIDs(ctx, gcPrefix)
+	stored := map[ID]time.Time{}
+	var ids []ID
+	err := r.store.List(ctx, gcPrefix, func(i blob.Info) error {
+		if id, err := parseNamedID(i.Name); err == nil {
+			ids = append(ids, id)
+			stored[id] = i.ModTime
+		}
+		return nil
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("list %s: %w", gcPrefix, err)
 	}
 	for _, id := range ids {
 		plain, err := r.loadHashedObject(ctx, gcPrefix, id)
@@ -56,6 +67,7 @@ func (r *Repository) ListDeletionMarkers(ctx context.Context, fn func(ID, Deleti
 		if m.Version != 1 {
 			return fmt.Errorf("deletion marker %s has version %d: %w", id.Short(), m.Version, ErrUnsupportedVersion)
 		}
+		m.Stored = stored[id]
 		if err := fn(id, m); err != nil {
 			return err
 		}
