@@ -33,7 +33,7 @@ func (p *pruner) mark(ctx context.Context, r *repo.Repository) error {
 	if err != nil {
 		return err
 	}
-	pl := p.classify(cutoff)
+	pl := p.classify(cutoff, r.TargetPackSize()/4)
 	p.rep.PacksMarked = len(pl.dead) + len(pl.orphans)
 	p.rep.PacksUnindexed = len(pl.orphans)
 	for _, id := range append(append([]repo.ID(nil), pl.dead...), pl.orphans...) {
@@ -130,8 +130,10 @@ func (p *pruner) cutoff(ctx context.Context) (time.Time, error) {
 // classify sorts the packs old enough to be marked into dead, orphaned and
 // partly used ones. A live blob with several usable copies counts in one
 // of them (the first by pack id); the other copies are garbage.
-func (p *pruner) classify(cutoff time.Time) *plan {
+func (p *pruner) classify(cutoff time.Time, small int) *plan {
 	pl := &plan{}
+	var smallPacks []repo.ID
+	var smallCopies []repo.PackedBlob
 	markable := func(id repo.ID) bool {
 		info, ok := p.sizes[id]
 		return ok && !p.pending[id] && !p.swept[id] && !p.resurrected[id] && info.ModTime.Before(cutoff)
@@ -160,10 +162,23 @@ func (p *pruner) classify(cutoff time.Time) *plan {
 		case p.opts.RepackBelow > 0 && float64(used) < p.opts.RepackBelow*float64(total):
 			pl.repack = append(pl.repack, id)
 			pl.copies = append(pl.copies, live...)
+		case !p.opts.NoRepackSmall && size < int64(small):
+			smallPacks = append(smallPacks, id)
+			smallCopies = append(smallCopies, live...)
+			continue
 		default:
 			continue
 		}
 		pl.reclaim += size
+	}
+	// Small packs are worth combining only when there are several (or
+	// when other packs are repacked anyway, which they join).
+	if len(smallPacks) >= 2 || len(smallPacks) == 1 && len(pl.repack) > 0 {
+		for _, id := range smallPacks {
+			pl.repack = append(pl.repack, id)
+			pl.reclaim += p.sizes[id].Size
+		}
+		pl.copies = append(pl.copies, smallCopies...)
 	}
 	for id := range p.sizes {
 		if _, indexed := p.byPack[id]; !indexed && markable(id) {

@@ -46,6 +46,11 @@ type Options struct {
 	// RepackBelow is the live share under which a pack is repacked
 	// (default DefaultRepackBelow; negative disables repacking).
 	RepackBelow float64
+	// NoRepackSmall keeps small packs as they are. By default packs under
+	// a quarter of the target pack size (the tails that every backup's
+	// last flush leaves) are repacked together once there are several, so
+	// that years of small backups do not leave thousands of tiny objects.
+	NoRepackSmall bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// OldestWriter, if set, returns the start time of the oldest backup

@@ -3,6 +3,7 @@ package pruner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,34 @@ func TestInvalidRepackThreshold(t *testing.T) {
 	if _, err := pruner.Prune(context.Background(), r, opts); !errors.Is(err, arca.ErrInvalidArgument) {
 		t.Errorf("prune with a threshold of 1.5: %v, want an invalid-argument error", err)
 	}
+}
+
+func TestRepackSmallPacks(t *testing.T) {
+	c := newClock()
+	s, r := initRepo(t, c)
+	want := map[repo.ID]map[string][]byte{}
+	for i := range 5 {
+		files := map[string][]byte{fmt.Sprintf("f%d", i): content(uint64(300+i), 400)}
+		want[mustBackup(t, r, c, files)] = files
+	}
+	before := s.count(t, "data/")
+	if before < 5 {
+		t.Fatalf("fixture: %d packs, want one small pack per backup", before)
+	}
+	c.Advance(delay + time.Minute)
+	off := pruneOpts(c)
+	off.NoRepackSmall = true
+	if rep := prune(t, r, off); rep.PacksRepacked != 0 {
+		t.Errorf("NoRepackSmall: repacked %d packs", rep.PacksRepacked)
+	}
+	rep := prune(t, r, pruneOpts(c))
+	if rep.PacksRepacked != before {
+		t.Errorf("repacked %d of %d small packs", rep.PacksRepacked, before)
+	}
+	c.Advance(delay + time.Minute)
+	prune(t, r, pruneOpts(c))
+	if got := s.count(t, "data/"); got >= before {
+		t.Errorf("%d packs after the sweep, want fewer than the %d small ones", got, before)
+	}
+	verify(t, s, want)
 }

@@ -42,3 +42,6 @@ func (r *Repository) ListPackInfos(ctx context.Context, fn func(ID, blob.Info) e
 func (r *Repository) ListSnapshotIDs(ctx context.Context) ([]ID, error) {
 	return r.listIDs(ctx, snapshotPrefix)
 }
+
+// TargetPackSize is the pack size this Repository fills packs to.
+func (r *Repository) TargetPackSize() int { return r.opts.PackSize }
