@@ -110,3 +110,4 @@ func startServerProcess(t *testing.T, data, token string) (*exec.Cmd, string) {
 	}
 	return nil, ""
 }
+

@@ -19,6 +19,9 @@ type fakeTasks struct {
 	specs  []task.Spec
 	events chan task.Event
 	now    time.Time
+	// waiting, when set, makes Wait block until its context ends, after
+	// telling the channel it waits.
+	waiting chan struct{}
 }
 
 func newFakeTasks() *fakeTasks {
@@ -115,7 +118,11 @@ func (f *fakeTasks) Delete(ctx context.Context, id string) error {
 }
 
 func (f *fakeTasks) Wait(ctx context.Context, id string, _ time.Duration) (arca.Task, error) {
-	return f.Get(ctx, id)
+	if f.waiting != nil {
+		f.waiting <- struct{}{}
+		<-ctx.Done()
+	}
+	return f.Get(context.WithoutCancel(ctx), id)
 }
 
 func (f *fakeTasks) Watch(ctx context.Context, id string, after int64) (<-chan task.Event, error) {

@@ -298,3 +298,20 @@ func TestWaitParsing(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainEndsLongPolls: at shutdown a long poll answers at once with the
+// task's current state.
+func TestDrainEndsLongPolls(t *testing.T) {
+	b := setup(t)
+	b.tasks.waiting = make(chan struct{})
+	tk := b.tasks.add(arca.Task{Operation: "selftest", State: arca.TaskRunning})
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- b.do("GET", "/api/v1/tasks/"+tk.ID+"?wait=60s", "admin", "") }()
+	<-b.tasks.waiting
+	b.srv.Drain()
+	w := <-done
+	var got serverapi.Task
+	if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 200 || err != nil || got.State != "running" {
+		t.Errorf("long poll at drain: %d %s", w.Code, w.Body)
+	}
+}
