@@ -3,10 +3,10 @@ package repo_test
 import (
 	"context"
 	"strings"
-	"syscall"
-	"time"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/blob/mem"
