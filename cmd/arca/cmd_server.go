@@ -169,8 +169,32 @@ func openCatalog(ctx context.Context, c serverConfig) (catalog.Store, bool, erro
 	if path == "" {
 		path = filepath.Join(c.Data, "catalog.db")
 	}
+	// A SQLite catalog belongs to one process (it rescues every running
+	// task at start): lock one kept outside the data directory too.
+	release := func() {}
+	if filepath.Dir(filepath.Clean(path)) != filepath.Clean(c.Data) {
+		var err error
+		if release, err = lockFile(path+".lock", "SQLite catalog "+path); err != nil {
+			return nil, true, err
+		}
+	}
 	s, err := openSQLite(ctx, path)
-	return s, true, err
+	if err != nil {
+		release()
+		return nil, true, err
+	}
+	return releasing{Store: s, release: release}, true, nil
+}
+
+// releasing is a catalog that drops a lock when closed.
+type releasing struct {
+	catalog.Store
+	release func()
+}
+
+func (r releasing) Close() error {
+	defer r.release()
+	return r.Store.Close()
 }
 
 // bootstrapToken creates the first admin token, printing it once if it

@@ -110,4 +110,3 @@ func startServerProcess(t *testing.T, data, token string) (*exec.Cmd, string) {
 	}
 	return nil, ""
 }
-

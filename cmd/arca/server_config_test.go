@@ -90,3 +90,13 @@ func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLiteCatalogOutsideDataLocked(t *testing.T) {
+	cat := filepath.Join(t.TempDir(), "shared.db")
+	startServer(t, serverSetup{args: []string{"--catalog", cat}})
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: envFunc(nil), Now: time.Now}
+	err := m.Run(context.Background(), []string{"server", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", cat})
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("second server on the same SQLite catalog: %v, want it refused", err)
+	}
+}
