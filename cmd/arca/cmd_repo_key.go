@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/arcabackup/arca/internal/repo"
 )
 
 func newRepoKeyCmd(o *repoOptions) *cobra.Command {
@@ -52,25 +54,9 @@ func newRepoKeyListCmd(o *repoOptions) *cobra.Command {
 }
 
 func newRepoKeyAddCmd(o *repoOptions) *cobra.Command {
-	var file string
 	cmd := &cobra.Command{Use: "add", Short: "Add a password", Args: args(cobra.NoArgs)}
-	cmd.Flags().StringVar(&file, "new-password-file", "", "read the new password from this file")
-	cmd.RunE = o.run(func(ctx context.Context, _ []string) error {
-		r, err := o.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		pw, err := o.newPassword(file)
-		if err != nil {
-			return err
-		}
-		id, err := r.AddKey(ctx, pw, o.keyOptions())
-		if err != nil {
-			return fmt.Errorf("add key: %w", err)
-		}
-		fmt.Fprintf(o.m.Stdout, "added key %s\n", id)
-		return nil
+	o.newKeyVerb(cmd, "added key %s\n", func(ctx context.Context, r *repo.Repository, pw string) (string, error) {
+		return r.AddKey(ctx, pw, o.keyOptions())
 	})
 	return cmd
 }
@@ -93,12 +79,23 @@ func newRepoKeyRemoveCmd(o *repoOptions) *cobra.Command {
 }
 
 func newRepoKeyPasswdCmd(o *repoOptions) *cobra.Command {
-	var file string
 	cmd := &cobra.Command{
 		Use:   "passwd",
 		Short: "Change the password: add a key for the new one, then remove the key opened",
 		Args:  args(cobra.NoArgs),
 	}
+	o.newKeyVerb(cmd, "password changed: new key %s\n", func(ctx context.Context, r *repo.Repository, pw string) (string, error) {
+		return r.ChangePassword(ctx, pw, o.keyOptions())
+	})
+	return cmd
+}
+
+// newKeyVerb makes cmd open the repository, read a new password (from
+// --new-password-file, $ARCA_NEW_PASSWORD or a prompt), call write with it
+// and print the new key's id with done.
+func (o *repoOptions) newKeyVerb(cmd *cobra.Command, done string,
+	write func(ctx context.Context, r *repo.Repository, pw string) (string, error)) {
+	var file string
 	cmd.Flags().StringVar(&file, "new-password-file", "", "read the new password from this file")
 	cmd.RunE = o.run(func(ctx context.Context, _ []string) error {
 		r, err := o.open(ctx)
@@ -110,12 +107,11 @@ func newRepoKeyPasswdCmd(o *repoOptions) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		id, err := r.ChangePassword(ctx, pw, o.keyOptions())
+		id, err := write(ctx, r, pw)
 		if err != nil {
-			return fmt.Errorf("change password: %w", err)
+			return fmt.Errorf("%s: %w", cmd.Name(), err)
 		}
-		fmt.Fprintf(o.m.Stdout, "password changed: new key %s\n", id)
+		fmt.Fprintf(o.m.Stdout, done, id)
 		return nil
 	})
-	return cmd
 }
