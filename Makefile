@@ -7,7 +7,7 @@ SERVICES ?= postgres,s3
 
 test:
 	@eval "$$(scripts/services.sh $(SERVICES))" && \
-	  ARCA_TEST_REQUIRE=$(SERVICES) go test -race -timeout 25m ./...
+	  ARCA_TEST_REQUIRE=$(SERVICES) go test -race -count=1 -timeout 25m ./...
 
 build:
 	go build -o bin/arca ./cmd/arca

@@ -88,6 +88,7 @@ func (e *Engine) execute(ctx context.Context, r *run) {
 	e.mu.Lock()
 	delete(e.runs, t.ID)
 	e.mu.Unlock()
+	e.kick() // a worker is free: claim the next task now, not at the next poll
 	fin := catalog.Finish{Progress: r.reporter.current(), Warnings: append(r.reporter.warnings(), out.Warnings...)}
 	cause := context.Cause(ctx)
 	switch {
