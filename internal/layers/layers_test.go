@@ -27,7 +27,7 @@ var rings = map[string]int{
 	"internal/testenv":      1,
 	"internal/layers":       1,
 
-	"internal/repo/policy":   1,
+	"internal/repo/policy":   2,
 	"internal/repo/location": 1,
 
 	"internal/repo":     2,
