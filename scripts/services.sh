@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts on loopback the services the test suite
 # needs, then prints `export` lines for their settings. Idempotent: a service
-# already answering is left alone. State lives under .cache/services/.
+# already answering is left alone. State lives under $ARCA_SERVICES_DIR
+# (default /var/tmp/arca-services): outside the checkout, so that the
+# postgres user can reach it whatever the permissions of the checkout's path.
 #
 #   eval "$(scripts/services.sh)"
 set -euo pipefail
 export GOPROXY=https://proxy.golang.org
-top=$(cd "$(dirname "$0")/.." && pwd)
-state="$top/.cache/services"
+state="${ARCA_SERVICES_DIR:-/var/tmp/arca-services}"
 mkdir -p "$state"
 log() { echo "services: $*" >&2; }
 
@@ -24,15 +25,16 @@ pg_bin() {
 }
 
 # --- PostgreSQL on 127.0.0.1:55432 ---------------------------------------
-PGPORT=55432
+PGPORT=${ARCA_TEST_PG_PORT:-55432}
 start_postgres() {
 	local bin; bin=$(pg_bin) || { apt_install postgresql; bin=$(pg_bin); }
 	local data="$state/pg"
 	local run_as=()
 	if [ "$(id -u)" = 0 ]; then
 		run_as=(runuser -u postgres --)
-		mkdir -p "$data" && chown -R postgres "$state/pg" 2>/dev/null || true
-		chmod 755 "$top/.cache" "$state"
+		cd /  # the postgres user may not be allowed into the current directory
+		mkdir -p "$data" && chown -R postgres "$data"
+		chmod 755 "$state"
 	fi
 	if "$bin/pg_isready" -q -h 127.0.0.1 -p $PGPORT; then return 0; fi
 	if [ ! -f "$data/PG_VERSION" ]; then
@@ -45,7 +47,7 @@ start_postgres() {
 }
 
 # --- versitygw (S3) on 127.0.0.1:7070 ---------------------------------------
-S3PORT=7070
+S3PORT=${ARCA_TEST_S3_PORT:-7070}
 S3KEY=arcatestaccess
 S3SECRET=arcatestsecret0123456789
 start_versitygw() {
