@@ -34,6 +34,7 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB // one connection, BEGIN IMMEDIATE
 	read  *sql.DB // several connections, query_only
+	stmts readStmts
 }
 
 var _ catalog.Store = (*DB)(nil)
@@ -69,6 +70,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.read.SetMaxIdleConns(n)
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite catalog %s: %w", path, err)
+	}
+	if err := db.stmts.prepare(ctx, db.read); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite catalog %s: %w", path, err)
 	}
@@ -120,7 +125,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.stmts.close()}
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}

@@ -20,11 +20,17 @@ type querier interface {
 
 // GetTask returns a task or a NOT_FOUND error.
 func (db *DB) GetTask(ctx context.Context, id string) (arca.Task, error) {
-	return getTask(ctx, db.read, id)
+	return taskRow(id, db.stmts.task.QueryRowContext(ctx, id))
 }
 
+// getTask reads a task in a transaction (or on a pool).
 func getTask(ctx context.Context, q querier, id string) (arca.Task, error) {
-	t, err := scanTask(q.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
+	return taskRow(id, q.QueryRowContext(ctx, taskByID, id))
+}
+
+// taskRow decodes the row of taskByID for id.
+func taskRow(id string, row *sql.Row) (arca.Task, error) {
+	t, err := scanTask(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return arca.Task{}, catalog.TaskNotFound(id)
 	}

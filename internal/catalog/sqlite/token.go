@@ -42,8 +42,7 @@ func (db *DB) GetToken(ctx context.Context, id string) (arca.APIToken, error) {
 	var t arca.APIToken
 	var roles, created string
 	var expires, revoked, used sql.NullString
-	err := db.read.QueryRowContext(ctx, `SELECT id, tenant, name, roles, secret_hash, created_at,
-		expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = ?`, id).
+	err := db.stmts.token.QueryRowContext(ctx, id).
 		Scan(&t.ID, &t.Tenant, &t.Name, &roles, &t.SecretHash, &created, &expires, &revoked, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return arca.APIToken{}, catalog.TokenNotFound(id)
