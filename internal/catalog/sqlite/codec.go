@@ -112,9 +112,15 @@ func scanTask(row scanner) (arca.Task, error) {
 	return t, nil
 }
 
+// zeroProgress is how the zero arca.Progress is stored (that of every task
+// not yet started, and what the column defaults to): decoding it is skipped.
+const zeroProgress = `{"percent":0}`
+
 func decodeTaskJSON(t *arca.Task, progress string, taskErr, warnings sql.NullString) error {
-	if err := json.Unmarshal([]byte(progress), &t.Progress); err != nil {
-		return fmt.Errorf("task %s progress: %w", t.ID, err)
+	if progress != zeroProgress && progress != "{}" {
+		if err := json.Unmarshal([]byte(progress), &t.Progress); err != nil {
+			return fmt.Errorf("task %s progress: %w", t.ID, err)
+		}
 	}
 	if taskErr.Valid {
 		t.Error = new(arca.TaskError)

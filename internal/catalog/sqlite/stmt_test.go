@@ -45,3 +45,15 @@ func BenchmarkGetTaskPrepared(b *testing.B) {
 		})
 	}
 }
+
+// TestZeroProgress: the text decodeTaskJSON takes for the zero progress is
+// what the zero progress encodes to.
+func TestZeroProgress(t *testing.T) {
+	got, err := jsonOf(arca.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != zeroProgress {
+		t.Errorf("zero progress encodes to %q, decodeTaskJSON skips %q", got, zeroProgress)
+	}
+}
