@@ -62,7 +62,7 @@ func newCompressor(level int) (*compressor, error) {
 	c := &compressor{}
 	if l, ok := zstdLevel(level); ok {
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithEncoderCRC(false), zstd.WithWindowSize(1<<22), zstd.WithZeroFrames(true))
+			zstd.WithEncoderCRC(false), zstd.WithWindowSize(1<<20), zstd.WithZeroFrames(true))
 		if err != nil {
 			return nil, fmt.Errorf("zstd encoder: %w", err)
 		}
