@@ -67,6 +67,11 @@ func jsonOf(v any) (any, error) {
 	return string(b), nil
 }
 
+// zeroProgress is how the zero arca.Progress is stored (that of every task
+// not yet started; the json column keeps the text as written): decoding it is
+// skipped.
+const zeroProgress = `{"percent":0}`
+
 // taskColumns are the columns scanTask reads, in its order.
 const taskColumns = `id, tenant, operation, target_type, target_id, parent, state, blocked_reason,
 	progress, cancelable, created_by, request_id, params, exclusive_key, attempt, created_at,
@@ -96,8 +101,10 @@ func scanTask(row pgx.Row) (arca.Task, error) {
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	t.StartedAt, t.EndedAt, t.LeaseUntil = utcPtr(t.StartedAt), utcPtr(t.EndedAt), utcPtr(t.LeaseUntil)
-	if err := json.Unmarshal([]byte(progress), &t.Progress); err != nil {
-		return arca.Task{}, fmt.Errorf("task %s progress: %w", t.ID, err)
+	if progress != zeroProgress && progress != "{}" {
+		if err := json.Unmarshal([]byte(progress), &t.Progress); err != nil {
+			return arca.Task{}, fmt.Errorf("task %s progress: %w", t.ID, err)
+		}
 	}
 	if taskErr != nil {
 		t.Error = new(arca.TaskError)

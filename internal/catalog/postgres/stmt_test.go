@@ -1,0 +1,83 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/arcabackup/arca/internal/arca"
+	"github.com/arcabackup/arca/internal/catalog"
+	"github.com/arcabackup/arca/internal/testenv"
+)
+
+// TestGetTaskPrepared: pgx keeps GetTask's query prepared on each connection
+// of the pool (its default statement cache), so PostgreSQL does not parse and
+// plan it on every call: after two reads on one connection, that session's
+// pg_prepared_statements lists the query once.
+func TestGetTaskPrepared(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	db, err := OpenSchema(t.Context(), url, tempSchema(t, url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	created, _, err := db.CreateTask(t.Context(), catalog.CreateTask{Task: arca.Task{Operation: "backup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.pool.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	for range 2 {
+		if _, err := getTask(t.Context(), conn, created.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	err = conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_prepared_statements WHERE statement = $1`,
+		`SELECT `+taskColumns+` FROM tasks WHERE id = $1 `).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("GetTask's query is prepared %d times on the connection, want 1", n)
+	}
+}
+
+// TestZeroProgress: the text scanTask takes for the zero progress is what the
+// zero progress encodes to.
+func TestZeroProgress(t *testing.T) {
+	got, err := jsonOf(arca.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != zeroProgress {
+		t.Errorf("zero progress encodes to %q, scanTask skips %q", got, zeroProgress)
+	}
+}
+
+// tempSchema returns the name of a fresh schema, dropped when t ends.
+func tempSchema(t *testing.T, url string) string {
+	t.Helper()
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "arca_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.WithoutCancel(t.Context())
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
