@@ -74,6 +74,10 @@ func (s *Store) writeTemp(ctx context.Context, dir string, data []byte) (path st
 			os.Remove(f.Name())
 		}
 	}()
+	data, err = writeDirect(ctx, f, data)
+	if err != nil {
+		return "", fmt.Errorf("write temporary file: %w", err)
+	}
 	for len(data) > 0 {
 		if err := ctx.Err(); err != nil {
 			return "", err
