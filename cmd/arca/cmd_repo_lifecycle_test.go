@@ -219,8 +219,15 @@ func pruneForgotten(t *testing.T, c *repoCLI) {
 	}
 	var after repoStats
 	c.okJSON(&after, "stats", "--json")
-	if before.PackBytes-after.PackBytes < 2<<20 {
-		t.Errorf("pack bytes went from %d to %d, want at least 2 MiB less", before.PackBytes, after.PackBytes)
+	// Small packs still in use may have been combined into new ones on the
+	// way (how the blobs fell into the packs of a run decides which packs
+	// are small): those copies add their bytes back.
+	var repacked int64
+	if plan.Prune != nil {
+		repacked = plan.Prune.BytesRepacked
+	}
+	if int64(before.PackBytes)-int64(after.PackBytes)+repacked < 2<<20 {
+		t.Errorf("pack bytes went from %d to %d (%d repacked), want at least 2 MiB less", before.PackBytes, after.PackBytes, repacked)
 	}
 }
 
