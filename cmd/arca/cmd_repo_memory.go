@@ -8,13 +8,13 @@ import (
 
 // A repository command keeps its Go memory near the 128 MiB backup budget
 // without paying for it in collector time: the soft memory limit follows
-// the live heap (memHeadroom × live, at least memFloor), so a backup whose
+// the live heap (memHeadroomPct% of it, at least memFloor), so a backup whose
 // working set is ~60 MiB collects before the heap doubles, while a command
 // with a large live heap (a million files' trees and index) is not driven
 // into back-to-back collections by a fixed limit it cannot meet.
 const (
-	memFloor       = 110 << 20
-	memHeadroomPct = 150
+	memFloor       = 100 << 20
+	memHeadroomPct = 140
 	memTuneEvery   = 100 * time.Millisecond
 	liveHeapMetric = "/gc/heap/live:bytes"
 )

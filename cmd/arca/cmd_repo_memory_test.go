@@ -9,7 +9,7 @@ func TestMemoryLimitFollowsTheLiveHeapAboveAFloor(t *testing.T) {
 	for _, c := range []struct{ live, want int64 }{
 		{0, memFloor},
 		{60 << 20, memFloor},
-		{400 << 20, 600 << 20},
+		{400 << 20, 560 << 20},
 	} {
 		if got := memoryLimit(c.live); got != c.want {
 			t.Errorf("memoryLimit(%d MiB) = %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
