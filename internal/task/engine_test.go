@@ -428,6 +428,7 @@ func testProgressPersistBounded(t *testing.T, h *harness) {
 	sub, _, _ := e.Submit(context.Background(), task.Spec{Operation: opWork})
 	got := waitEnd(t, e, sub.ID)
 	updates, writes := maxSeen.Load(), cs.writes.Load()
+	t.Logf("%d progress updates, %d catalog writes", updates, writes)
 	// one second at one write per 100 ms: about 10, never thousands
 	if updates < 1000 || writes > 15 {
 		t.Errorf("%d progress updates caused %d catalog writes; want >= 1000 updates and <= 15 writes", updates, writes)
