@@ -181,7 +181,9 @@ func TestBootstrap(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
-	p := func(tenant string, roles ...arca.Role) arca.Principal { return arca.Principal{Tenant: tenant, Roles: roles} }
+	p := func(tenant string, roles ...arca.Role) arca.Principal {
+		return arca.Principal{Tenant: tenant, Roles: roles}
+	}
 	tests := []struct {
 		name   string
 		p      arca.Principal

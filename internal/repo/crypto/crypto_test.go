@@ -89,8 +89,10 @@ func TestHasherKeyed(t *testing.T) {
 }
 
 func TestKeyFile(t *testing.T) {
+	// long enough that it cannot turn up by chance in the key file's encoding
+	const pw = "correct-horse-battery-staple-7731"
 	mk, _ := NewMasterKeys()
-	kf, err := NewKeyFile(mk, "pw", fastKDF, time.Unix(0, 0))
+	kf, err := NewKeyFile(mk, pw, fastKDF, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +100,14 @@ func TestKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(b, mk.Encrypt[:]) || bytes.Contains(b, []byte("pw")) {
+	if bytes.Contains(b, mk.Encrypt[:]) || bytes.Contains(b, []byte(pw)) {
 		t.Fatal("key file contains the key or the password in clear")
 	}
 	parsed, err := ParseKeyFile(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parsed.Open("pw")
+	got, err := parsed.Open(pw)
 	if err != nil || *got != *mk {
 		t.Fatalf("Open = %v, keys equal %v", err, got != nil && *got == *mk)
 	}
@@ -113,7 +115,7 @@ func TestKeyFile(t *testing.T) {
 		t.Errorf("Open(wrong) = %v, want ErrWrongPassword", err)
 	}
 	parsed.KDF.Memory = 1 << 30
-	if _, err := parsed.Open("pw"); err == nil || errors.Is(err, ErrWrongPassword) {
+	if _, err := parsed.Open(pw); err == nil || errors.Is(err, ErrWrongPassword) {
 		t.Errorf("absurd KDF memory: %v, want a parameter error", err)
 	}
 }
