@@ -1,14 +1,9 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/catalog"
@@ -17,25 +12,11 @@ import (
 	"github.com/arcabackup/arca/internal/testenv"
 )
 
-// newSchema returns the name of a fresh schema for t, dropped (with
-// everything in it) when t ends.
+// newSchema returns the name of a fresh schema of the test database (url is
+// always testenv's), dropped with everything in it when t ends.
 func newSchema(t testing.TB, url string) string {
 	t.Helper()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "arca_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(t.Context())
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	_, schema := testenv.PostgresSchema(t)
 	return schema
 }
 

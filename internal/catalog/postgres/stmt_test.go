@@ -1,12 +1,7 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/catalog"
@@ -19,7 +14,7 @@ import (
 // pg_prepared_statements lists the query once.
 func TestGetTaskPrepared(t *testing.T) {
 	url := testenv.PostgresURL(t)
-	db, err := OpenSchema(t.Context(), url, tempSchema(t, url))
+	db, err := OpenSchema(t.Context(), url, schemaFor(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,23 +56,8 @@ func TestZeroProgress(t *testing.T) {
 	}
 }
 
-// tempSchema returns the name of a fresh schema, dropped when t ends.
-func tempSchema(t *testing.T, url string) string {
-	t.Helper()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "arca_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(t.Context())
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+// schemaFor returns a fresh schema of the test database, dropped when t ends.
+func schemaFor(t *testing.T) string {
+	_, schema := testenv.PostgresSchema(t)
 	return schema
 }
