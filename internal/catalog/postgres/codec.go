@@ -32,41 +32,6 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// nullStr turns "" into NULL.
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// rawJSON turns an empty raw message into NULL and passes the rest as text.
-func rawJSON(m json.RawMessage) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return string(m)
-}
-
-// jsonOf encodes v as JSON text, or NULL for a nil pointer or empty slice.
-func jsonOf(v any) (any, error) {
-	switch x := v.(type) {
-	case *arca.TaskError:
-		if x == nil {
-			return nil, nil
-		}
-	case []string:
-		if len(x) == 0 {
-			return nil, nil
-		}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %T: %w", v, err)
-	}
-	return string(b), nil
-}
-
 // zeroProgress is how the zero arca.Progress is stored (that of every task
 // not yet started; the json column keeps the text as written): decoding it is
 // skipped.

@@ -47,7 +47,7 @@ func TestGetTaskPrepared(t *testing.T) {
 // TestZeroProgress: the text scanTask takes for the zero progress is what the
 // zero progress encodes to.
 func TestZeroProgress(t *testing.T) {
-	got, err := jsonOf(arca.Progress{})
+	got, err := catalog.JSONValue(arca.Progress{})
 	if err != nil {
 		t.Fatal(err)
 	}

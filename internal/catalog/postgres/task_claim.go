@@ -93,7 +93,7 @@ func (db *DB) Heartbeat(ctx context.Context, worker string, ids []string, leaseU
 
 // UpdateProgress records the progress of an unfinished task.
 func (db *DB) UpdateProgress(ctx context.Context, id string, p arca.Progress, now time.Time) error {
-	progress, err := jsonOf(p)
+	progress, err := catalog.JSONValue(p)
 	if err != nil {
 		return err
 	}

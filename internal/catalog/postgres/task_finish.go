@@ -18,15 +18,15 @@ func (db *DB) FinishTask(ctx context.Context, id, worker string, f catalog.Finis
 	if err := catalog.CheckFinish(f); err != nil {
 		return arca.Task{}, err
 	}
-	progress, err := jsonOf(f.Progress)
+	progress, err := catalog.JSONValue(f.Progress)
 	if err != nil {
 		return arca.Task{}, err
 	}
-	taskErr, err := jsonOf(f.Error)
+	taskErr, err := catalog.JSONValue(f.Error)
 	if err != nil {
 		return arca.Task{}, err
 	}
-	warnings, err := jsonOf(f.Warnings)
+	warnings, err := catalog.JSONValue(f.Warnings)
 	if err != nil {
 		return arca.Task{}, err
 	}
@@ -44,7 +44,7 @@ func (db *DB) FinishTask(ctx context.Context, id, worker string, f catalog.Finis
 		}
 		_, err = tx.Exec(ctx, `UPDATE tasks SET state = $1, result = $2, result_type = $3, error = $4,
 			warnings = $5, progress = $6, ended_at = $7, updated_at = $7, lease_until = NULL, blocked_reason = ''
-			WHERE id = $8`, string(f.State), rawJSON(f.Result), f.ResultType, taskErr, warnings, progress,
+			WHERE id = $8`, string(f.State), catalog.RawJSON(f.Result), f.ResultType, taskErr, warnings, progress,
 			ts(now), id)
 		if err != nil {
 			return fmt.Errorf("finish task %s: %w", id, err)

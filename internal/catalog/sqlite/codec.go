@@ -41,41 +41,6 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 	return &t, err
 }
 
-// nullStr turns "" into NULL.
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// rawJSON turns an empty raw message into NULL.
-func rawJSON(m json.RawMessage) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return string(m)
-}
-
-// jsonOf encodes v as JSON text, or NULL for a nil pointer or empty slice.
-func jsonOf(v any) (any, error) {
-	switch x := v.(type) {
-	case *arca.TaskError:
-		if x == nil {
-			return nil, nil
-		}
-	case []string:
-		if len(x) == 0 {
-			return nil, nil
-		}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %T: %w", v, err)
-	}
-	return string(b), nil
-}
-
 // taskColumns are the columns scanTask reads, in its order.
 const taskColumns = `id, tenant, operation, target_type, target_id, parent, state, blocked_reason,
 	progress, cancelable, created_by, request_id, params, exclusive_key, attempt, created_at,

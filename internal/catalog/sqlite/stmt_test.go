@@ -49,7 +49,7 @@ func BenchmarkGetTaskPrepared(b *testing.B) {
 // TestZeroProgress: the text decodeTaskJSON takes for the zero progress is
 // what the zero progress encodes to.
 func TestZeroProgress(t *testing.T) {
-	got, err := jsonOf(arca.Progress{})
+	got, err := catalog.JSONValue(arca.Progress{})
 	if err != nil {
 		t.Fatal(err)
 	}

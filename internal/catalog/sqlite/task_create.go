@@ -139,7 +139,7 @@ func takeLock(ctx context.Context, q querier, key, id string) error {
 }
 
 func insertTask(ctx context.Context, q querier, t arca.Task, c catalog.CreateTask) error {
-	progress, err := jsonOf(t.Progress)
+	progress, err := catalog.JSONValue(t.Progress)
 	if err != nil {
 		return err
 	}
@@ -147,10 +147,10 @@ func insertTask(ctx context.Context, q querier, t arca.Task, c catalog.CreateTas
 		state, blocked_reason, progress, cancelable, created_by, request_id, params, exclusive_key,
 		attempt, created_at, started_at, updated_at, idempotency_key, request_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
-		t.ID, t.Tenant, string(t.Operation), t.Target.Type, t.Target.ID, nullStr(t.Parent),
+		t.ID, t.Tenant, string(t.Operation), t.Target.Type, t.Target.ID, catalog.NullString(t.Parent),
 		string(t.State), t.BlockedReason, progress, t.Cancelable, t.CreatedBy, t.RequestID,
-		rawJSON(t.Params), t.ExclusiveKey, ts(t.CreatedAt), tsPtr(t.StartedAt), ts(t.UpdatedAt),
-		nullStr(c.IdempotencyKey), c.RequestHash)
+		catalog.RawJSON(t.Params), t.ExclusiveKey, ts(t.CreatedAt), tsPtr(t.StartedAt), ts(t.UpdatedAt),
+		catalog.NullString(c.IdempotencyKey), c.RequestHash)
 	if isUnique(err) {
 		return catalog.TaskExists(t.ID)
 	}

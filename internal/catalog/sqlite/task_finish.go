@@ -17,15 +17,15 @@ func (db *DB) FinishTask(ctx context.Context, id, worker string, f catalog.Finis
 	if err := catalog.CheckFinish(f); err != nil {
 		return arca.Task{}, err
 	}
-	progress, err := jsonOf(f.Progress)
+	progress, err := catalog.JSONValue(f.Progress)
 	if err != nil {
 		return arca.Task{}, err
 	}
-	taskErr, err := jsonOf(f.Error)
+	taskErr, err := catalog.JSONValue(f.Error)
 	if err != nil {
 		return arca.Task{}, err
 	}
-	warnings, err := jsonOf(f.Warnings)
+	warnings, err := catalog.JSONValue(f.Warnings)
 	if err != nil {
 		return arca.Task{}, err
 	}
@@ -43,7 +43,7 @@ func (db *DB) FinishTask(ctx context.Context, id, worker string, f catalog.Finis
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tasks SET state = ?, result = ?, result_type = ?, error = ?,
 			warnings = ?, progress = ?, ended_at = ?, updated_at = ?, lease_until = NULL, blocked_reason = ''
-			WHERE id = ?`, string(f.State), rawJSON(f.Result), f.ResultType, taskErr, warnings, progress,
+			WHERE id = ?`, string(f.State), catalog.RawJSON(f.Result), f.ResultType, taskErr, warnings, progress,
 			ts(now), ts(now), id)
 		if err != nil {
 			return fmt.Errorf("finish task %s: %w", id, err)
