@@ -13,15 +13,31 @@ const (
 	ActionTaskCancel Action = "task.cancel"
 	ActionTaskDelete Action = "task.delete"
 	ActionSystem     Action = "system.admin" // system-wide operations: admin only
+
+	// Repositories, sources, snapshots and the operations on them.
+	ActionRepositoryRead   Action = "repository.read"
+	ActionRepositoryWrite  Action = "repository.write" // add, change, remove
+	ActionSourceRead       Action = "source.read"
+	ActionSourceWrite      Action = "source.write"
+	ActionBackupRun        Action = "backup.run"
+	ActionRestoreRun       Action = "restore.run"
+	ActionVerifyRun        Action = "verify.run"
+	ActionPruneRun         Action = "prune.run"
+	ActionSnapshotRead     Action = "snapshot.read"     // list, show, browse the tree
+	ActionSnapshotDownload Action = "snapshot.download" // read file contents
+	ActionSnapshotForget   Action = "snapshot.forget"
 )
 
 // minimum returns the least role an action needs within its tenant.
 func minimum(a Action) (arca.Role, bool) {
 	switch a {
-	case ActionTaskRead:
+	case ActionTaskRead, ActionRepositoryRead, ActionSourceRead, ActionSnapshotRead:
 		return arca.RoleViewer, true
-	case ActionTaskCancel, ActionTaskDelete:
+	case ActionTaskCancel, ActionTaskDelete, ActionBackupRun, ActionRestoreRun, ActionVerifyRun,
+		ActionSnapshotDownload:
 		return arca.RoleOperator, true
+	case ActionRepositoryWrite, ActionSourceWrite, ActionPruneRun, ActionSnapshotForget:
+		return arca.RoleTenantAdmin, true
 	case ActionSystem:
 		return arca.RoleAdmin, true
 	}
