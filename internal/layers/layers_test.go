@@ -24,6 +24,7 @@ var rings = map[string]int{
 	"internal/catalog":      1,
 	"internal/source":       1,
 	"internal/serverapi":    1,
+	"internal/seal":         1,
 	"internal/testenv":      1,
 	"internal/layers":       1,
 
