@@ -1,7 +1,7 @@
 # `make test` is the one command that runs the whole suite on a fresh machine:
 # it installs and starts on loopback what the tests need, then runs them all.
 export GOPROXY := https://proxy.golang.org
-SERVICES ?= postgres,s3
+SERVICES ?= postgres,mysql,s3
 
 .PHONY: test build bench services
 
