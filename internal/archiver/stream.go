@@ -48,6 +48,16 @@ func (a *Archiver) Streams(template repo.Snapshot) *StreamSnapshot {
 	return s
 }
 
+// SetLabel records a label on the snapshot (before Commit).
+func (s *StreamSnapshot) SetLabel(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tmpl.Labels == nil {
+		s.tmpl.Labels = map[string]string{}
+	}
+	s.tmpl.Labels[key] = value
+}
+
 // Progress returns how far the snapshot is; safe to call at any time from
 // any goroutine.
 func (s *StreamSnapshot) Progress() Progress {
@@ -179,7 +189,9 @@ func (s *StreamSnapshot) Commit(ctx context.Context) (*Result, error) {
 }
 
 func (s *StreamSnapshot) snapshot(rootID repo.ID, nodes []tree.Node, treeAdded bool, treeLen uint64) *repo.Snapshot {
+	s.mu.Lock()
 	sn := s.tmpl
+	s.mu.Unlock()
 	if sn.Time.IsZero() {
 		sn.Time = s.started
 	}
