@@ -23,6 +23,7 @@ var rings = map[string]int{
 	"internal/repo/tree":    1,
 	"internal/catalog":      1,
 	"internal/source":       1,
+	"internal/source/child": 1,
 	"internal/serverapi":    1,
 	"internal/seal":         1,
 	"internal/testenv":      1,
@@ -60,6 +61,7 @@ var rings = map[string]int{
 	"internal/catalog/catalogtest":   4,
 	"internal/repo/repotest":         4,
 	"internal/archiver/archivertest": 4,
+	"internal/source/sourcetest":     4,
 
 	"cmd/":   4,
 	"bench/": 4,
