@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -44,6 +45,12 @@ func (f *fakeTasks) add(t arca.Task) arca.Task {
 	}
 	f.tasks[t.ID] = t
 	return t
+}
+
+// SubmitBatch is not used by the tests of this fake: the batch route is
+// tested end to end with the real engine.
+func (f *fakeTasks) SubmitBatch(context.Context, task.Spec, []task.Spec) (arca.Task, []arca.Task, bool, error) {
+	return arca.Task{}, nil, false, errors.New("fakeTasks: SubmitBatch not supported")
 }
 
 func (f *fakeTasks) Submit(_ context.Context, s task.Spec) (arca.Task, bool, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/auth"
 	"github.com/arcabackup/arca/internal/catalog"
+	"github.com/arcabackup/arca/internal/ops"
 	"github.com/arcabackup/arca/internal/serverapi"
 	"github.com/arcabackup/arca/internal/task"
 )
@@ -27,6 +28,7 @@ import (
 // Tasks is what the API needs of the task engine (*task.Engine).
 type Tasks interface {
 	Submit(ctx context.Context, s task.Spec) (arca.Task, bool, error)
+	SubmitBatch(ctx context.Context, parent task.Spec, children []task.Spec) (arca.Task, []arca.Task, bool, error)
 	Get(ctx context.Context, id string) (arca.Task, error)
 	List(ctx context.Context, f catalog.TaskFilter) ([]arca.Task, error)
 	Cancel(ctx context.Context, id string) (arca.Task, error)
@@ -49,6 +51,14 @@ type Authorizer interface {
 	SeesTenant(p arca.Principal, tenant string) bool
 }
 
+// Resources is what the API reads of the catalog for repositories,
+// sources and snapshots (catalog.Store).
+type Resources interface {
+	catalog.RepositoryStore
+	catalog.SourceStore
+	catalog.SnapshotStore
+}
+
 // Pinger checks a dependency for /readyz (the catalog).
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -60,6 +70,10 @@ type Options struct {
 	Auth       Authenticator
 	Authorizer Authorizer // default auth.Roles{}
 	Ready      Pinger
+	// Catalog and Ops serve repositories, sources, backups, restores and
+	// snapshots; without them those routes are not registered.
+	Catalog Resources
+	Ops     *ops.Service
 	Logger     *slog.Logger
 	Version    string
 	// MaxBodyBytes bounds request bodies (413 beyond). Default 1 MiB.
@@ -150,6 +164,12 @@ func (s *Server) draining(ctx context.Context) (context.Context, context.CancelF
 func (s *Server) routes() {
 	s.taskRoutes()
 	s.systemRoutes()
+	if s.opts.Catalog != nil && s.opts.Ops != nil {
+		s.repositoryRoutes()
+		s.sourceRoutes()
+		s.backupRoutes()
+		s.snapshotRoutes()
+	}
 	// Errors are problem documents (serverapi.Problem), not huma's model.
 	reg := s.api.OpenAPI().Components.Schemas
 	reg.Map()["ErrorModel"] = reg.Schema(reflect.TypeFor[serverapi.Problem](), true, "Problem")
