@@ -83,13 +83,23 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err := m.bootstrapToken(ctx, store); err != nil {
 		return err
 	}
+	box, err := m.masterKey(c, log)
+	if err != nil {
+		return err
+	}
 	engine := task.New(store, task.Options{Workers: c.Workers, Logger: log, SingleProcess: single})
 	engine.Register(ops.OpSelftest, ops.Selftest())
+	svc, err := m.newOps(c, store, box, log)
+	if err != nil {
+		return err
+	}
+	svc.Register(engine)
+	defer svc.Repos().Close()
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start task engine: %w", err)
 	}
 	api := server.New(server.Options{Tasks: engine, Auth: auth.New(store, auth.Options{Logger: log}),
-		Ready: store, Logger: log, Version: m.Version, MaxBodyBytes: c.MaxBodyBytes})
+		Ready: store, Logger: log, Version: m.Version, MaxBodyBytes: c.MaxBodyBytes, Catalog: store, Ops: svc})
 	serveErr := m.serve(ctx, c, plan, api, log)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownTimeout)
 	defer cancel()

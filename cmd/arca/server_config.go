@@ -29,6 +29,8 @@ type serverConfig struct {
 	ShutdownTimeout   time.Duration
 	MaxBodyBytes      int64
 	CPUProfile        string
+	RestoreRoots      []string
+	PruneDelay        time.Duration
 }
 
 func (c *serverConfig) flags(fs *pflag.FlagSet) {
@@ -45,6 +47,8 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running tasks get to finish before they are interrupted")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
+	fs.StringSliceVar(&c.RestoreRoots, "restore-root", nil, "directory restores may write under (repeat, or separate with commas; default <data>/restores)")
+	fs.DurationVar(&c.PruneDelay, "prune-delay", 0, "prune's safety delay between marking unused data and deleting it (default 24h)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.MarkHidden("cpuprofile")
 }
