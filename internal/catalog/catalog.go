@@ -20,6 +20,9 @@ import (
 type Store interface {
 	TaskStore
 	TokenStore
+	RepositoryStore
+	SourceStore
+	SnapshotStore
 	// Ping checks that the catalog answers.
 	Ping(ctx context.Context) error
 	// Close releases the connection pool.

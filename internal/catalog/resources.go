@@ -17,20 +17,23 @@ type ResourceFilter struct {
 
 // RepositoryStore persists registered repositories.
 type RepositoryStore interface {
-	// CreateRepository inserts r. A name already used in the tenant →
+	// CreateRepository inserts r (ID, Name and Kind set; Tenant "" means
+	// the default tenant; a zero CreatedAt is now, a zero UpdatedAt is
+	// CreatedAt). A name already used in the tenant, or a taken id →
 	// arca.ErrAlreadyExists.
 	CreateRepository(ctx context.Context, r arca.Repository) error
 	// GetRepository returns a repository or arca.ErrNotFound.
 	GetRepository(ctx context.Context, id string) (arca.Repository, error)
 	// ListRepositories returns the repositories that match, by id.
 	ListRepositories(ctx context.Context, f ResourceFilter) ([]arca.Repository, error)
-	// UpdateRepository replaces the mutable fields (Name, location fields,
-	// RepoID, Secret, UpdatedAt) of an existing repository, or
+	// UpdateRepository replaces the mutable fields (Name, Kind and the
+	// location fields, RepoID, Secret, UpdatedAt) of an existing
+	// repository; Tenant and CreatedAt never change. Unknown id →
 	// arca.ErrNotFound; a clashing name → arca.ErrAlreadyExists.
 	UpdateRepository(ctx context.Context, r arca.Repository) error
 	// DeleteRepository deletes a repository and its cached snapshots. A
 	// repository that sources still target → arca.ErrNotAllowed (the
-	// message names how many).
+	// message names how many); unknown id → arca.ErrNotFound.
 	DeleteRepository(ctx context.Context, id string) error
 }
 
@@ -54,10 +57,11 @@ type SourceStore interface {
 	// ListSources returns the sources that match, by id.
 	ListSources(ctx context.Context, f SourceFilter) ([]arca.Source, error)
 	// UpdateSource replaces Name, RepositoryID, Settings, Secret and
-	// UpdatedAt of an existing source.
+	// UpdatedAt of an existing source (else arca.ErrNotFound), with the
+	// rules of CreateSource for the repository and the name.
 	UpdateSource(ctx context.Context, s arca.Source) error
-	// DeleteSource deletes a source. Its snapshots stay (cached and in the
-	// repository) with their source id.
+	// DeleteSource deletes a source (else arca.ErrNotFound). Its snapshots
+	// stay (cached and in the repository) with their source id.
 	DeleteSource(ctx context.Context, id string) error
 }
 
@@ -66,7 +70,8 @@ type SnapshotFilter struct {
 	Tenant       string
 	RepositoryID string
 	SourceID     string
-	Tag          string // snapshots carrying this tag
+	Tag          string // snapshots carrying this tag (exact match on one of Tags)
+	// Since and Until bound the snapshot time: Since <= Time < Until.
 	Since, Until time.Time
 	// After is a cursor: the (time, id) of the last snapshot of the
 	// previous page, encoded by the driver as returned in
@@ -78,17 +83,22 @@ type SnapshotFilter struct {
 // SnapshotStore is the catalog's cache of the snapshots in repositories.
 type SnapshotStore interface {
 	// PutSnapshot inserts or replaces the cached snapshot (same id and
-	// repository).
+	// repository). The repository must exist (else arca.ErrNotFound); the
+	// snapshot takes its tenant (a different non-empty Tenant →
+	// arca.ErrInvalidArgument). Time is kept to the microsecond.
 	PutSnapshot(ctx context.Context, s arca.Snapshot) error
 	// GetSnapshot returns a cached snapshot by id (full 64 hex digits) or
-	// arca.ErrNotFound.
+	// arca.ErrNotFound. Should two repositories cache the same id, the one
+	// of the smallest repository id is returned.
 	GetSnapshot(ctx context.Context, id string) (arca.Snapshot, error)
-	// ListSnapshots returns one page, newest first, and the cursor of the
-	// next page ("" at the end).
+	// ListSnapshots returns one page, newest first (by time, then id
+	// descending), and the cursor of the next page ("" at the end). A
+	// cursor the driver did not make → arca.ErrInvalidArgument.
 	ListSnapshots(ctx context.Context, f SnapshotFilter) (items []arca.Snapshot, next string, err error)
 	// DeleteSnapshot removes one cached snapshot (no error if absent).
 	DeleteSnapshot(ctx context.Context, repositoryID, id string) error
 	// ReplaceSnapshots makes the cache of a repository exactly snaps, in
-	// one transaction (rebuilding it from the repository).
+	// one transaction (rebuilding it from the repository): all or nothing,
+	// with the rules of PutSnapshot for each.
 	ReplaceSnapshots(ctx context.Context, repositoryID string, snaps []arca.Snapshot) error
 }

@@ -40,6 +40,9 @@ func Run(t *testing.T, open Opener) {
 		{"Delete", deleteTests},
 		{"List", listTests},
 		{"Token", tokenTests},
+		{"Repository", repositoryTests},
+		{"Source", sourceTests},
+		{"Snapshot", snapshotTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
