@@ -45,6 +45,7 @@ type repoOptions struct {
 	cacheDir     string
 	cpuProfile   string
 	memProfile   string
+	traceFile    string
 	kdf          repo.KDFParams // of new keys; zero: the format's defaults
 }
 
@@ -65,9 +66,10 @@ func newRepoCmd(m *Main) *cobra.Command {
 	pf.StringVar(&o.cacheDir, "cache-dir", "", "spill the index to this directory instead of memory")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	pf.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file at the end")
+	pf.StringVar(&o.traceFile, "trace", "", "write an execution trace to this file")
 	pf.Uint32Var(&o.kdf.Time, "kdf-time", 0, "Argon2id passes of new keys")
 	pf.Uint32Var(&o.kdf.Memory, "kdf-memory", 0, "Argon2id memory of new keys, KiB")
-	for _, name := range []string{"cpuprofile", "memprofile", "kdf-time", "kdf-memory"} {
+	for _, name := range []string{"cpuprofile", "memprofile", "trace", "kdf-time", "kdf-memory"} {
 		_ = pf.MarkHidden(name)
 	}
 	verbs := []func(*repoOptions) *cobra.Command{
@@ -97,6 +99,11 @@ func (o *repoOptions) run(fn func(ctx context.Context, args []string) error) fun
 		if err != nil {
 			return err
 		}
+		stopTrace, err := startTrace(o.traceFile)
+		if err != nil {
+			return err
+		}
+		defer stopTrace()
 		untune := o.tuneMemory()
 		err = fn(cmd.Context(), args)
 		untune()

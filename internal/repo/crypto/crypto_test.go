@@ -219,3 +219,13 @@ func BenchmarkArgon2idDefault(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkArgon2idRFC9106 is the default before 2026-11-23, for comparison.
+func BenchmarkArgon2idRFC9106(b *testing.B) {
+	mk, _ := NewMasterKeys()
+	for b.Loop() {
+		if _, err := NewKeyFile(mk, "pw", RFC9106KDF, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
