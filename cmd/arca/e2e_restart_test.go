@@ -79,9 +79,9 @@ var listenLine = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
 
 // startServerProcess runs `arca server` as a child process (this test
 // binary, see TestMain) and returns it with its URL.
-func startServerProcess(t *testing.T, data, token string) (*exec.Cmd, string) {
+func startServerProcess(t *testing.T, data, token string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "server", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "info")
+	cmd := exec.Command(os.Args[0], append([]string{"server", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "info"}, args...)...)
 	cmd.Env = append(os.Environ(), "ARCA_TEST_RUN_MAIN=1", "ARCA_ADMIN_TOKEN="+token)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
