@@ -23,6 +23,13 @@ func (m *Main) newRoot() *cobra.Command {
 		newTaskCmd,
 		newSelftestCmd,
 		newRepoCmd,
+		newRepositoryCmd,
+		newSourceCmd,
+		newBackupCmd,
+		newSnapshotCmd,
+		newRestoreCmd,
+		newVerifyCmd,
+		newPruneCmd,
 	}
 	for _, v := range verbs {
 		root.AddCommand(v(m))
