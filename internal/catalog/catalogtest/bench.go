@@ -10,7 +10,8 @@ import (
 )
 
 // Benchmark measures the hot paths of the task engine on stores from open:
-// creating a task, reading one, and claiming queued tasks.
+// creating a task, reading one, and claiming queued tasks; and those of the
+// snapshot cache (benchSnapshots).
 func Benchmark(b *testing.B, open func(b *testing.B) catalog.Store) {
 	b.Run("CreateTask", func(b *testing.B) {
 		s := open(b)
@@ -53,6 +54,7 @@ func Benchmark(b *testing.B, open func(b *testing.B) catalog.Store) {
 			benchClaim(b, open(b), batch)
 		})
 	}
+	benchSnapshots(b, open)
 }
 
 // benchClaim claims b.N batches of batch tasks from a queue made beforehand.

@@ -2,6 +2,8 @@ package catalogtest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ var repositoryTests = []test{
 	{"List", testRepositoryList},
 	{"Refused", testRepositoryRefused},
 	{"DeleteWithSources", testRepositoryDeleteWithSources},
+	{"DeleteRace", testRepositoryDeleteRace},
 }
 
 // newRepo creates a local repository named name in tenant, with an id of
@@ -258,5 +261,64 @@ func testRepositoryDeleteWithSources(t *testing.T, open Opener) {
 	}
 	if d := cmp.Diff([]arca.Snapshot{kept}, got); d != "" {
 		t.Errorf("snapshots left after deleting a repository (-want +got):\n%s", d)
+	}
+}
+
+// testRepositoryDeleteRace deletes a repository while sources for it are
+// being created: either the delete wins and every create finds no
+// repository, or it is refused naming the sources that got in first. No
+// source is ever left targeting a deleted repository, and every error is
+// an arca error.
+func testRepositoryDeleteRace(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	for round := range 4 {
+		r := e.newRepo("acme", fmt.Sprint("r", round))
+		const creators = 6
+		srcs := make([]arca.Source, creators)
+		for i := range srcs {
+			srcs[i] = arca.Source{ID: arca.NewID(e.tick()), Tenant: "acme", Name: fmt.Sprintf("s%d-%d", round, i),
+				Kind: arca.SourceFS, RepositoryID: r.ID}
+		}
+		errs := make([]error, creators+1)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range srcs {
+			wg.Go(func() {
+				<-start
+				errs[i] = e.s.CreateSource(e.ctx, srcs[i])
+			})
+		}
+		wg.Go(func() {
+			<-start
+			errs[creators] = e.s.DeleteRepository(e.ctx, r.ID)
+		})
+		close(start)
+		wg.Wait()
+		created := 0
+		for i, err := range errs[:creators] {
+			switch {
+			case err == nil:
+				created++
+			case !errors.Is(err, arca.ErrNotFound):
+				t.Errorf("round %d: CreateSource %d = %v, want nil or NOT_FOUND", round, i, err)
+			}
+		}
+		left, err := e.s.ListSources(e.ctx, catalog.SourceFilter{RepositoryID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, getErr := e.s.GetRepository(e.ctx, r.ID)
+		switch del := errs[creators]; {
+		case del == nil:
+			if created != 0 || len(left) != 0 || !isNotFound(getErr) {
+				t.Errorf("round %d: repository deleted, yet %d sources created, %d left, get %v", round, created, len(left), getErr)
+			}
+		case errors.Is(del, arca.ErrNotAllowed):
+			if created == 0 || len(left) != created || getErr != nil {
+				t.Errorf("round %d: delete refused (%v), %d sources created, %d left, get %v", round, del, created, len(left), getErr)
+			}
+		default:
+			t.Errorf("round %d: DeleteRepository = %v, want nil or NOT_ALLOWED", round, del)
+		}
 	}
 }

@@ -67,7 +67,7 @@ CREATE TABLE snapshots (
 	PRIMARY KEY (repository_id, id)
 );
 
-CREATE INDEX snapshots_id ON snapshots (id);
+CREATE INDEX snapshots_id ON snapshots (id, repository_id);
 CREATE INDEX snapshots_time ON snapshots (time DESC, id DESC, repository_id DESC);
 CREATE INDEX snapshots_tenant_time ON snapshots (tenant, time DESC, id DESC, repository_id DESC);
 CREATE INDEX snapshots_repository_time ON snapshots (repository_id, time DESC, id DESC);
