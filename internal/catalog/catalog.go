@@ -20,6 +20,10 @@ import (
 type Store interface {
 	TaskStore
 	TokenStore
+	TenantStore
+	UserStore
+	SessionStore
+	AuditStore
 	RepositoryStore
 	SourceStore
 	SnapshotStore
@@ -132,4 +136,9 @@ type TokenStore interface {
 	CountTokens(ctx context.Context) (int, error)
 	// TouchToken records that the token was used at t.
 	TouchToken(ctx context.Context, id string, t time.Time) error
+	// ListTokens returns the tokens that match, ordered by id.
+	ListTokens(ctx context.Context, f TokenFilter) ([]arca.APIToken, error)
+	// RevokeToken marks a token revoked at t (a token already revoked keeps
+	// its first revocation time); missing → arca.ErrNotFound.
+	RevokeToken(ctx context.Context, id string, t time.Time) error
 }

@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"Delete", deleteTests},
 		{"List", listTests},
 		{"Token", tokenTests},
+		{"Identity", identityTests},
+		{"Audit", auditTests},
 		{"Repository", repositoryTests},
 		{"Source", sourceTests},
 		{"Snapshot", snapshotTests},

@@ -73,3 +73,38 @@ func (db *DB) TouchToken(ctx context.Context, id string, t time.Time) error {
 	}
 	return nil
 }
+
+// ListTokens returns the tokens that match, ordered by id.
+func (db *DB) ListTokens(ctx context.Context, f catalog.TokenFilter) ([]arca.APIToken, error) {
+	var c clauses
+	if f.Tenant != "" {
+		c.add("tenant = ", f.Tenant)
+	}
+	if f.After != "" {
+		c.add(`id COLLATE "C" > `, f.After)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, tenant, name, roles, secret_hash, created_at, expires_at, revoked_at,
+		last_used_at FROM api_tokens`+c.where()+` ORDER BY id COLLATE "C" LIMIT `+c.next(catalog.ListLimit(f.Limit)), c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (arca.APIToken, error) {
+		var t arca.APIToken
+		var roles []string
+		err := r.Scan(&t.ID, &t.Tenant, &t.Name, &roles, &t.SecretHash, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.LastUsedAt)
+		t.Roles = roleList(roles)
+		t.CreatedAt = t.CreatedAt.UTC()
+		t.ExpiresAt, t.RevokedAt, t.LastUsedAt = utcPtr(t.ExpiresAt), utcPtr(t.RevokedAt), utcPtr(t.LastUsedAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken marks a token revoked at t, keeping an earlier revocation.
+func (db *DB) RevokeToken(ctx context.Context, id string, t time.Time) error {
+	return db.execOne(ctx, catalog.TokenNotFound(id),
+		`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, ts(t), id)
+}

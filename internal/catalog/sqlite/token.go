@@ -90,3 +90,47 @@ func (db *DB) TouchToken(ctx context.Context, id string, t time.Time) error {
 		return err
 	})
 }
+
+// ListTokens returns the tokens that match, ordered by id.
+func (db *DB) ListTokens(ctx context.Context, f catalog.TokenFilter) ([]arca.APIToken, error) {
+	var c clauses
+	if f.Tenant != "" {
+		c.add("tenant = ?", f.Tenant)
+	}
+	if f.After != "" {
+		c.add("id > ?", f.After)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM api_tokens`+c.where()+` ORDER BY id LIMIT ?`,
+		append(c.args, catalog.ListLimit(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out := make([]arca.APIToken, 0, len(ids))
+	for _, id := range ids {
+		t, err := db.GetToken(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// RevokeToken marks a token revoked at t, keeping an earlier revocation.
+func (db *DB) RevokeToken(ctx context.Context, id string, t time.Time) error {
+	return db.execOne(ctx, catalog.TokenNotFound(id),
+		`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, ts(t), id)
+}
