@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/arcabackup/arca/internal/arca"
+	"github.com/arcabackup/arca/internal/archiver"
 	"github.com/arcabackup/arca/internal/catalog"
 	"github.com/arcabackup/arca/internal/pruner"
 	"github.com/arcabackup/arca/internal/repo"
@@ -117,12 +118,17 @@ func (s *Service) runBackup(ctx context.Context, t arca.Task, rep *task.Reporter
 	}
 	rep.Phase("backup")
 	meta, err := drv.Backup(ctx, cfg, source.BackupOptions{Level: p.Level}, sk)
-	if err != nil {
-		sk.stop()
-		return task.Outcome{}, err
+	var res *archiver.Result
+	if err == nil {
+		res, err = sk.commit(ctx, meta)
 	}
-	res, err := sk.commit(ctx, meta)
+	sk.stop()
 	if err != nil {
+		// What the failed backup left in the shared repository (blobs in
+		// the packer, packs in no index) must not be flushed by the next
+		// task: drop the open repository once its other users are done.
+		// Its uploaded packs are garbage for prune.
+		s.repos.Forget(reg.ID)
 		return task.Outcome{}, err
 	}
 	if _, err := pruner.Reconcile(ctx, r, res.ID); err != nil {

@@ -84,6 +84,13 @@ func (p *Repos) Acquire(ctx context.Context, r arca.Repository) (_ *repo.Reposit
 	if err != nil {
 		return nil, nil, err
 	}
+	if e.r.Err() != nil { // a failed upload poisoned it: start afresh
+		p.release(r.ID, e)
+		p.Forget(r.ID)
+		if e, err = p.entry(ctx, r); err != nil {
+			return nil, nil, err
+		}
+	}
 	_, stale, err := e.r.Refresh(ctx)
 	if err != nil {
 		p.release(r.ID, e)

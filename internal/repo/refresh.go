@@ -39,3 +39,11 @@ func (r *Repository) Refresh(ctx context.Context) (loaded int, stale bool, err e
 	}
 	return len(fresh), stale || len(superseded) > 0, nil
 }
+
+// Err returns the sticky error of a failed pack upload or index write, or
+// nil. A Repository with an error saves nothing more: open it again.
+func (r *Repository) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
