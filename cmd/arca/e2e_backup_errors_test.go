@@ -53,12 +53,12 @@ func TestCancelBackupLeavesNoSnapshotAndPruneReclaims(t *testing.T) {
 	w := newBackupWorld(t, false)
 	ctx := context.Background()
 	hold := marker(t)
-	src := w.commandSource(t, "slow", slowScript(20, hold))
+	src := w.commandSource(t, "slow", slowScript(48, hold)) // more than the packers buffer (4 x 8 MiB)
 	acc, err := w.c.BackupSource(ctx, src.ID, serverapi.BackupRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	watchUntil(t, w.c, acc.Task.ID, func(task serverapi.Task) bool { return task.Progress.BytesDone >= 10<<20 })
+	watchUntil(t, w.c, acc.Task.ID, func(task serverapi.Task) bool { return task.Progress.BytesDone >= 40<<20 })
 
 	// One backup per source at a time.
 	_, err = w.c.BackupSource(ctx, src.ID, serverapi.BackupRequest{})
