@@ -49,10 +49,18 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, plaintext []byte)
 	return id, true, nil
 }
 
+// pack seals a blob into a pack. Trees go to packs of their own (as in
+// restic): a backup reads its parent's trees, restore and check read every
+// tree first, and those reads then touch a few small packs instead of one
+// place in each data pack.
 func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []byte) error {
+	idle := r.packers
+	if t == TreeBlob {
+		idle = r.trees
+	}
 	var p *packer
 	select {
-	case p = <-r.packers:
+	case p = <-idle:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -60,7 +68,7 @@ func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []by
 	if err == nil && p.full(r) {
 		err = p.finish(ctx, r)
 	}
-	r.packers <- p
+	idle <- p
 	if err != nil {
 		return fmt.Errorf("save blob %s: %w", id.Short(), err)
 	}
@@ -196,18 +204,11 @@ func (r *Repository) readPackRange(ctx context.Context, packID ID, offset int64,
 // everything saved before the call is durable. Safe to call concurrently
 // with SaveBlob (blobs saved meanwhile may land in this flush or the next).
 func (r *Repository) Flush(ctx context.Context) error {
-	for i := 0; i < r.opts.Packers; i++ {
-		var p *packer
-		select {
-		case p = <-r.packers:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		err := p.finish(ctx, r)
-		r.packers <- p
-		if err != nil {
-			return err
-		}
+	if err := finishAll(ctx, r, r.packers, r.opts.Packers); err != nil {
+		return err
+	}
+	if err := finishAll(ctx, r, r.trees, 1); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	for r.inflight > 0 {
@@ -219,6 +220,24 @@ func (r *Repository) Flush(ctx context.Context) error {
 		return err
 	}
 	return r.writeIndex(ctx)
+}
+
+// finishAll takes each of the n packers of idle in turn and finishes its pack.
+func finishAll(ctx context.Context, r *Repository, idle chan *packer, n int) error {
+	for range n {
+		var p *packer
+		select {
+		case p = <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := p.finish(ctx, r)
+		idle <- p
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeIndex writes one index object for the uploaded packs that have none.

@@ -21,7 +21,14 @@ type packer struct {
 	scratch []byte // compression output
 	hdr     []byte // header plaintext
 	ad      []byte
+	// grow: the pack buffer starts small and grows as needed instead of
+	// coming from the pool of full-size buffers (the tree packer: trees are
+	// few, and most backups write one small tree pack).
+	grow bool
 }
+
+// growStart is the initial buffer of a growing packer.
+const growStart = 256 << 10
 
 // getBuf returns a pack buffer: a recycled one if any. Buffers circulate
 // through a bounded free list rather than a sync.Pool, because a pool is
@@ -38,6 +45,9 @@ func (r *Repository) getBuf() *[]byte {
 }
 
 func (r *Repository) putBuf(b *[]byte) {
+	if cap(*b) < r.opts.PackSize+(1<<20) {
+		return // a growing packer's: the pool holds full-size buffers only
+	}
 	select {
 	case r.freeBufs <- b:
 	default:
@@ -54,10 +64,14 @@ func (p *packer) add(ctx context.Context, r *Repository, t BlobType, id ID, plai
 	if ok {
 		payload, flags = out, pack.FlagCompressed
 	}
-	if p.buf != nil && len(p.entries) > 0 && len(*p.buf)+len(payload)+crypto.Overhead > cap(*p.buf) {
+	if !p.grow && p.buf != nil && len(p.entries) > 0 && len(*p.buf)+len(payload)+crypto.Overhead > cap(*p.buf) {
 		if err := p.finish(ctx, r); err != nil {
 			return err
 		}
+	}
+	if p.buf == nil && p.grow {
+		b := make([]byte, 0, growStart)
+		p.buf = &b
 	}
 	if p.buf == nil {
 		p.buf = r.getBuf()
@@ -89,12 +103,10 @@ func (p *packer) finish(ctx context.Context, r *Repository) error {
 	if err != nil {
 		return err
 	}
-	data := pack.AppendTrailer(sealed, len(sealed)-before)
-	*p.buf = data
-	id := ID(blake3.Sum256(data))
+	*p.buf = pack.AppendTrailer(sealed, len(sealed)-before)
 	blobs := make([]index.Blob, len(p.entries))
 	for i, e := range p.entries {
-		blobs[i] = index.Blob{Type: e.Type, Flags: e.Flags, ID: e.ID, Pack: id, Offset: e.Offset, Length: e.Length, RawLength: e.RawLength}
+		blobs[i] = index.Blob{Type: e.Type, Flags: e.Flags, ID: e.ID, Offset: e.Offset, Length: e.Length, RawLength: e.RawLength}
 	}
 	buf := p.buf
 	p.buf, p.entries = nil, p.entries[:0]
@@ -109,14 +121,21 @@ func (p *packer) finish(ctx context.Context, r *Repository) error {
 	r.mu.Lock()
 	r.inflight++
 	r.mu.Unlock()
-	go r.upload(ctx, id, buf, blobs)
+	go r.upload(ctx, buf, blobs)
 	return nil
 }
 
-// upload stores one pack, then publishes its blobs to the index.
-func (r *Repository) upload(ctx context.Context, id ID, buf *[]byte, blobs []index.Blob) {
+// upload names one pack (the BLAKE3 of its bytes: hashed here rather than
+// in finish, so that the caller of SaveBlob goes back to compressing and
+// sealing while this goroutine hashes), stores it, then publishes its
+// blobs to the index.
+func (r *Repository) upload(ctx context.Context, buf *[]byte, blobs []index.Blob) {
 	defer func() { <-r.uploadSem }()
 	size := len(*buf)
+	id := ID(blake3.Sum256(*buf))
+	for i := range blobs {
+		blobs[i].Pack = id
+	}
 	// Uploads outlive the SaveBlob call that started them (its context may
 	// end with the caller's errgroup); Flush waits for them.
 	err := r.store.Put(context.WithoutCancel(ctx), packName(id), *buf)

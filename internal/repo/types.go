@@ -147,12 +147,12 @@ type InitOptions struct {
 // OpenOptions tune a Repository's writing and memory use; they are not part
 // of the format.
 type OpenOptions struct {
-	// PackSize is the target size of a pack file in bytes (default 8 MiB).
+	// PackSize is the target size of a pack file in bytes (default 4 MiB).
 	PackSize int
 	// Packers is how many packs are filled in parallel (default GOMAXPROCS).
 	Packers int
 	// Uploads bounds the packs being uploaded at once (default the
-	// store's Connections(), at most 2). Writer memory is about
+	// store's Connections(), at most 4). Writer memory is about
 	// (Packers + Uploads) × (PackSize + 1 MiB).
 	Uploads int
 	// IndexCacheDir, when set, spills the index's sorted segments to files
