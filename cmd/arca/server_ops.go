@@ -13,12 +13,13 @@ import (
 	"github.com/arcabackup/arca/internal/seal"
 	"github.com/arcabackup/arca/internal/source"
 	"github.com/arcabackup/arca/internal/source/command"
+	"github.com/arcabackup/arca/internal/source/postgres"
 	sourcefs "github.com/arcabackup/arca/internal/source/fs"
 )
 
 // newSources lists the source kinds the server backs up.
 func newSources() *source.Registry {
-	return source.NewRegistry(sourcefs.Driver{}, command.New())
+	return source.NewRegistry(sourcefs.Driver{}, command.New(), postgres.New())
 }
 
 // masterKey returns the key that seals the catalog's secrets: from
