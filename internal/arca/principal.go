@@ -25,6 +25,8 @@ type Principal struct {
 	Name   string `json:"name"`
 	Tenant string `json:"tenant"`
 	Roles  []Role `json:"roles"`
+	// SessionID is the session a user authenticated with ("" for tokens).
+	SessionID string `json:"-"`
 }
 
 // HasRole reports whether p holds r.

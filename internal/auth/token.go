@@ -31,13 +31,12 @@ var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").With
 // NewToken returns a new token's plaintext (shown to its owner once) and
 // the record to store (holding only the secret's hash).
 func NewToken(tenant, name string, roles []arca.Role, now time.Time) (string, arca.APIToken, error) {
-	secret := make([]byte, secretBytes)
-	if _, err := rand.Read(secret); err != nil {
-		return "", arca.APIToken{}, fmt.Errorf("read random secret: %w", err)
+	secret, err := newSecret()
+	if err != nil {
+		return "", arca.APIToken{}, err
 	}
 	id := arca.NewID(now)
-	plain := tokenPrefix + id + "_" + secretEncoding.EncodeToString(secret)
-	return plain, record(id, tenant, name, roles, secretEncoding.EncodeToString(secret), now), nil
+	return tokenPrefix + id + "_" + secret, record(id, tenant, name, roles, secret, now), nil
 }
 
 func record(id, tenant, name string, roles []arca.Role, secret string, now time.Time) arca.APIToken {
@@ -54,22 +53,36 @@ func HashSecret(secret string) []byte {
 // ParseToken splits a token into its id and secret, or returns an
 // INVALID_ARGUMENT error saying what is wrong with its form.
 func ParseToken(s string) (id, secret string, err error) {
-	rest, ok := strings.CutPrefix(s, tokenPrefix)
+	return parseCredential(s, tokenPrefix, "API token")
+}
+
+// parseCredential splits <prefix><id>_<secret>.
+func parseCredential(s, prefix, what string) (id, secret string, err error) {
+	rest, ok := strings.CutPrefix(s, prefix)
 	if !ok {
-		return "", "", badToken("it must start with \"arca_\"")
+		return "", "", badToken(what, "it must start with \""+prefix+"\"")
 	}
 	id, secret, ok = strings.Cut(rest, "_")
 	if !ok || !arca.ValidID(id) {
-		return "", "", badToken("it must read arca_<id>_<secret>, where id is a UUID")
+		return "", "", badToken(what, "it must read "+prefix+"<id>_<secret>, where id is a UUID")
 	}
 	raw, err := secretEncoding.DecodeString(secret)
 	if err != nil || len(raw) < secretBytes {
-		return "", "", badToken(fmt.Sprintf("its secret must be at least %d random bytes in lower-case base32", secretBytes))
+		return "", "", badToken(what, fmt.Sprintf("its secret must be at least %d random bytes in lower-case base32", secretBytes))
 	}
 	return id, secret, nil
 }
 
-func badToken(why string) error {
-	return &arca.Error{Code: arca.CodeInvalidArgument, Message: "The API token is malformed: " + why + ".",
+// newSecret returns a new random secret in its text form.
+func newSecret() (string, error) {
+	secret := make([]byte, secretBytes)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("read random secret: %w", err)
+	}
+	return secretEncoding.EncodeToString(secret), nil
+}
+
+func badToken(what, why string) error {
+	return &arca.Error{Code: arca.CodeInvalidArgument, Message: "The " + what + " is malformed: " + why + ".",
 		Fields: []arca.FieldError{{Field: "token", Message: why}}}
 }

@@ -138,3 +138,11 @@ func (a *Tokens) touch(ctx context.Context, id string, now time.Time) {
 		a.opts.Logger.WarnContext(ctx, "record token use", "token", id, "err", err)
 	}
 }
+
+// Forget drops a token from the cache, so that its revocation takes effect
+// at once in this process (others see it within CacheTTL).
+func (a *Tokens) Forget(id string) {
+	a.mu.Lock()
+	delete(a.cache, id)
+	a.mu.Unlock()
+}
