@@ -129,13 +129,17 @@ func spillSlice(dir string, es []entry) (segment, error) {
 	})
 }
 
-// Replace drops every entry and inserts blobs instead (the pack table is
-// kept).
+// Replace drops every entry and inserts blobs instead. The pack table is
+// rebuilt from blobs, so a pack none of them names is no longer known
+// (HasPack, Packs). On error the index is unchanged.
 func (x *Index) Replace(blobs []Blob) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	packs, packIdx := x.packs, x.packIdx
+	x.packs, x.packIdx = nil, make(map[[32]byte]uint32)
 	es, err := x.toEntries(blobs)
 	if err != nil {
+		x.packs, x.packIdx = packs, packIdx
 		return err
 	}
 	slices.SortFunc(es, compareEntries)

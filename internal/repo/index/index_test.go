@@ -233,3 +233,47 @@ func TestLookupFuncSeesEveryCopy(t *testing.T) {
 		x.Close()
 	}
 }
+
+// TestReplaceRebuildsPackTable: after Replace, only the packs its blobs
+// name are known, and every entry still finds its own pack.
+func TestReplaceRebuildsPackTable(t *testing.T) {
+	for _, opts := range []Options{{}, {SpillDir: t.TempDir(), SpillEntries: 8}} {
+		r := rand.New(rand.NewPCG(3, 4))
+		x := New(opts)
+		for p := byte(0); p < 5; p++ {
+			if err := x.Add(randBlobs(r, p, 20)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept := append(randBlobs(r, 7, 10), randBlobs(r, 3, 10)...)
+		if err := x.Replace(kept); err != nil {
+			t.Fatal(err)
+		}
+		got := map[byte]bool{}
+		for p := byte(0); p < 8; p++ {
+			if x.HasPack([32]byte{p}) {
+				got[p] = true
+			}
+		}
+		if diff := cmp.Diff(map[byte]bool{3: true, 7: true}, got); diff != "" {
+			t.Errorf("packs known after Replace (-want +got):\n%s", diff)
+		}
+		if x.Packs() != 2 || x.Len() != len(kept) {
+			t.Errorf("Packs %d Len %d, want 2 and %d", x.Packs(), x.Len(), len(kept))
+		}
+		for _, b := range kept {
+			if l, ok := x.Lookup(b.Type, b.ID); !ok || l != b {
+				t.Fatalf("Lookup(%x) = %v, %v; want %v", b.ID[:4], l, ok, b)
+			}
+		}
+		// A refused Replace changes nothing.
+		bad := []Blob{{Type: 9, Pack: [32]byte{9}}}
+		if err := x.Replace(bad); err == nil {
+			t.Error("Replace with a bad entry succeeded")
+		}
+		if x.HasPack([32]byte{9}) || !x.HasPack([32]byte{7}) || x.Len() != len(kept) {
+			t.Error("a refused Replace changed the index")
+		}
+		x.Close()
+	}
+}
