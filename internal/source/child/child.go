@@ -54,17 +54,22 @@ func Run(ctx context.Context, spec Spec, consume func(io.Reader) error) error {
 	cmd.WaitDelay = killWait
 	tail := NewTail(4096)
 	cmd.Stderr = tail
-	var stdout io.ReadCloser
+	var stdout *os.File
 	if consume != nil {
-		p, err := cmd.StdoutPipe()
+		r, w, err := pipe()
 		if err != nil {
 			return fmt.Errorf("pipe %s: %w", spec.Path, err)
 		}
-		stdout = p
+		defer r.Close()
+		stdout, cmd.Stdout = r, w
 	} else {
 		cmd.Stdout = spec.Stdout
 	}
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if w, ok := cmd.Stdout.(*os.File); ok && consume != nil {
+		_ = w.Close() // the child has its copy
+	}
+	if err != nil {
 		return &ExitError{Program: spec.Path, Code: -1, Err: err}
 	}
 	pid := cmd.Process.Pid
@@ -75,6 +80,7 @@ func Run(ctx context.Context, spec Spec, consume func(io.Reader) error) error {
 			cancel()
 		}
 		_, _ = io.Copy(io.Discard, stdout) // let the child finish writing; no-op once killed
+		_ = stdout.Close()
 	}
 	waitErr := cmd.Wait()
 	_ = killGroup(pid) // grandchildren left behind by a child that exited

@@ -130,7 +130,7 @@ func TestProbe(t *testing.T) {
 
 func TestRestoreFailureAndTarget(t *testing.T) {
 	c := config(t, command.Settings{Command: []string{"true"}}, "")
-	snap := sourcetest.NewReader(nil, sourcetest.Stream{Name: "stdout", Data: []byte("data")})
+	snap := sourcetest.NewReader(nil, sourcetest.NewStream("stdout", []byte("data")))
 	if _, err := command.New().Restore(context.Background(), c, snap, nil); arca.ErrorCode(err) != arca.CodeInvalidArgument {
 		t.Errorf("restore without a command = %v, want INVALID_ARGUMENT", err)
 	}

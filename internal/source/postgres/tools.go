@@ -28,19 +28,20 @@ func (t tools) path(name string) string { return filepath.Join(t.Dir, name) }
 var versionRE = regexp.MustCompile(`\(PostgreSQL\) (\d+)(\.\d+)?`)
 
 // findTools returns the client tools to use with a server of major
-// version serverMajor: those of settings.bin_dir, or the newest found on
-// PATH and in /usr/lib/postgresql/*/bin. pg_dump refuses servers newer
+// version serverMajor: those of settings.bin_dir, or the newest in
+// /usr/lib/postgresql/*/bin, or else those on PATH. pg_dump refuses servers newer
 // than itself, so an older one is an arca.CodeUnavailable error.
 func findTools(ctx context.Context, c source.Config, s Settings, serverMajor int) (tools, error) {
 	var dirs []string
 	if s.BinDir != "" {
 		dirs = []string{s.BinDir}
 	} else {
-		if p, err := exec.LookPath("pg_dump"); err == nil {
+		// Debian's versioned directories first: /usr/bin/pg_dump there is
+		// a wrapper that picks a version by itself, and slowly.
+		dirs, _ = filepath.Glob("/usr/lib/postgresql/*/bin")
+		if p, err := exec.LookPath("pg_dump"); err == nil && len(dirs) == 0 {
 			dirs = append(dirs, filepath.Dir(p))
 		}
-		found, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-		dirs = append(dirs, found...)
 	}
 	var all []tools
 	for _, d := range dirs {

@@ -35,8 +35,38 @@ var _ source.Sink = (*Sink)(nil)
 
 // Stream is one stream a Sink received.
 type Stream struct {
-	Name string
-	Data []byte
+	Name   string
+	blocks [][]byte
+}
+
+// NewStream returns a stream of data.
+func NewStream(name string, data []byte) Stream {
+	return Stream{Name: name, blocks: [][]byte{data}}
+}
+
+// Data returns the stream's content (a copy when it came in pieces).
+func (st Stream) Data() []byte {
+	if len(st.blocks) == 1 {
+		return st.blocks[0]
+	}
+	return bytes.Join(st.blocks, nil)
+}
+
+// Len returns the stream's size.
+func (st Stream) Len() int64 {
+	var n int64
+	for _, b := range st.blocks {
+		n += int64(len(b))
+	}
+	return n
+}
+
+func (st Stream) reader() io.Reader {
+	rs := make([]io.Reader, len(st.blocks))
+	for i, b := range st.blocks {
+		rs[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(rs...)
 }
 
 // Files is not supported: database and command drivers produce streams.
@@ -58,26 +88,38 @@ func (s *Sink) Stream(ctx context.Context, name string, r io.Reader) error {
 		}
 	}
 	s.mu.Unlock()
-	var buf bytes.Buffer
-	first := make([]byte, 32<<10)
-	n, err := io.ReadAtLeast(r, first, 1)
-	buf.Write(first[:n])
+	var blocks [][]byte
+	block := make([]byte, blockSize)
+	n, err := io.ReadAtLeast(r, block, 1)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
+	blocks = append(blocks, block[:n])
 	if s.Gate != nil && n > 0 {
 		if err := s.Gate(ctx, name); err != nil {
 			return err
 		}
 	}
-	if _, err := io.Copy(&buf, &ctxReader{ctx: ctx, r: r}); err != nil {
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			return err
+		}
+		block = make([]byte, blockSize)
+		n, err = io.ReadFull(r, block)
+		blocks = append(blocks, block[:n])
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.streams = append(s.streams, Stream{Name: name, Data: buf.Bytes()})
+	s.streams = append(s.streams, Stream{Name: name, blocks: blocks})
 	return nil
 }
+
+// blockSize is what Stream reads at once: a fixed size, rather than a
+// buffer that grows by copying, keeps a 100 MB dump cheap to receive.
+const blockSize = 4 << 20
 
 // Expect records the announced size.
 func (s *Sink) Expect(bytes int64) {
@@ -113,7 +155,7 @@ func (s *Sink) Names() []string {
 func (s *Sink) Data(name string) []byte {
 	for _, st := range s.Streams() {
 		if st.Name == name {
-			return st.Data
+			return st.Data()
 		}
 	}
 	return nil
@@ -123,7 +165,7 @@ func (s *Sink) Data(name string) []byte {
 func (s *Sink) Bytes() int64 {
 	var n int64
 	for _, st := range s.Streams() {
-		n += int64(len(st.Data))
+		n += st.Len()
 	}
 	return n
 }
@@ -151,7 +193,7 @@ func NewReader(labels map[string]string, streams ...Stream) *Reader {
 func (r *Reader) List(ctx context.Context) ([]source.Entry, error) {
 	var es []source.Entry
 	for _, st := range r.streams {
-		es = append(es, source.Entry{Name: st.Name, Size: int64(len(st.Data))})
+		es = append(es, source.Entry{Name: st.Name, Size: st.Len()})
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].Name < es[j].Name })
 	return es, nil
@@ -161,7 +203,7 @@ func (r *Reader) List(ctx context.Context) ([]source.Entry, error) {
 func (r *Reader) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	for _, st := range r.streams {
 		if st.Name == name {
-			return io.NopCloser(bytes.NewReader(st.Data)), nil
+			return io.NopCloser(st.reader()), nil
 		}
 	}
 	return nil, arca.Errorf(arca.CodeNotFound, "The snapshot has no file %q.", name)
@@ -169,15 +211,3 @@ func (r *Reader) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 
 // Labels returns the labels.
 func (r *Reader) Labels() map[string]string { return r.labels }
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
