@@ -46,7 +46,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad state", "GET", "/api/v1/tasks?state=sleeping", "", 400, "INVALID_ARGUMENT", "state"},
 		{"bad cursor", "GET", "/api/v1/tasks?cursor=zzz", "", 400, "INVALID_ARGUMENT", "cursor"},
 		{"unknown query parameter", "GET", "/api/v1/tasks?colour=red", "", 400, "INVALID_ARGUMENT", "colour"},
-		{"unknown route", "GET", "/api/v1/snapshots", "", 404, "NOT_FOUND", ""},
+		{"unknown route", "GET", "/api/v1/no-such-thing", "", 404, "NOT_FOUND", ""},
 		{"wrong method", "PUT", "/api/v1/tasks", "", 405, "INVALID_ARGUMENT", ""},
 	}
 	for _, tt := range tests {
