@@ -30,6 +30,7 @@ type serverConfig struct {
 	MaxBodyBytes      int64
 	CPUProfile        string
 	RestoreRoots      []string
+	FSRoots           []string
 	PruneDelay        time.Duration
 }
 
@@ -48,6 +49,7 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running tasks get to finish before they are interrupted")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.StringSliceVar(&c.RestoreRoots, "restore-root", nil, "directory restores may write under (repeat, or separate with commas; default <data>/restores)")
+	fs.StringSliceVar(&c.FSRoots, "fs-root", nil, "directory fs sources may back up (repeat, or separate with commas; default: anywhere the server can read — restrict it on a server shared by tenants)")
 	fs.DurationVar(&c.PruneDelay, "prune-delay", 0, "prune's safety delay between marking unused data and deleting it (default 24h)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.MarkHidden("cpuprofile")

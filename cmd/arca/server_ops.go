@@ -17,9 +17,10 @@ import (
 	sourcefs "github.com/arcabackup/arca/internal/source/fs"
 )
 
-// newSources lists the source kinds the server backs up.
-func newSources() *source.Registry {
-	return source.NewRegistry(sourcefs.Driver{}, command.New(), postgres.New())
+// newSources lists the source kinds the server backs up; fs sources may
+// read only under fsRoots (anywhere when empty).
+func newSources(fsRoots []string) *source.Registry {
+	return source.NewRegistry(sourcefs.Driver{Roots: fsRoots}, command.New(), postgres.New())
 }
 
 // masterKey returns the key that seals the catalog's secrets: from
@@ -89,6 +90,6 @@ func (m *Main) newOps(c serverConfig, cat ops.Catalog, box *seal.Box, log *slog.
 	if len(roots) == 0 {
 		roots = []string{filepath.Join(c.Data, "restores")}
 	}
-	return ops.NewService(cat, repos, newSources(), box, ops.Options{RestoreRoots: roots, PruneDelay: c.PruneDelay,
+	return ops.NewService(cat, repos, newSources(c.FSRoots), box, ops.Options{RestoreRoots: roots, PruneDelay: c.PruneDelay,
 		Version: m.Version, Logger: log, Now: m.Now}), nil
 }

@@ -24,8 +24,12 @@ type Settings struct {
 	OneFileSystem bool     `json:"one_file_system,omitempty"`
 }
 
-// Driver is the fs kind.
-type Driver struct{}
+// Driver is the fs kind. Roots, when set, are the only directories its
+// sources may back up (and what lies below them): in a server shared by
+// tenants, a source must not read the server's own secrets.
+type Driver struct {
+	Roots []string
+}
 
 var _ source.Driver = Driver{}
 
@@ -44,8 +48,9 @@ func parse(raw json.RawMessage) (Settings, error) {
 	return s, nil
 }
 
-// Validate checks that there is at least one path, every path absolute.
-func (Driver) Validate(raw json.RawMessage) error {
+// Validate checks that there is at least one path, every path absolute
+// and within the roots.
+func (d Driver) Validate(raw json.RawMessage) error {
 	s, err := parse(raw)
 	if err != nil {
 		return err
@@ -57,6 +62,9 @@ func (Driver) Validate(raw json.RawMessage) error {
 	for i, p := range s.Paths {
 		if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
 			fields = append(fields, arca.FieldError{Field: fmt.Sprintf("settings.paths[%d]", i), Message: fmt.Sprintf("%q is not an absolute path", p)})
+		} else if !d.allowed(p) {
+			fields = append(fields, arca.FieldError{Field: fmt.Sprintf("settings.paths[%d]", i),
+				Message: fmt.Sprintf("%q is outside the directories this server backs up (%s); an administrator can add one with --fs-root", p, strings.Join(d.Roots, ", "))})
 		}
 	}
 	for i, e := range s.Excludes {
@@ -68,6 +76,36 @@ func (Driver) Validate(raw json.RawMessage) error {
 		return &arca.Error{Code: arca.CodeInvalidArgument, Message: "The fs settings are not valid: " + fields[0].Field + ": " + fields[0].Message + ".", Fields: fields}
 	}
 	return nil
+}
+
+// allowed reports whether p lies within a root (symbolic links resolved
+// where they exist).
+func (d Driver) allowed(p string) bool {
+	if len(d.Roots) == 0 {
+		return true
+	}
+	real := resolve(filepath.Clean(p))
+	for _, r := range d.Roots {
+		rel, err := filepath.Rel(resolve(filepath.Clean(r)), real)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve resolves symbolic links in the longest existing prefix of p.
+func resolve(p string) string {
+	rest := ""
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if real, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if cur == filepath.Dir(cur) {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
 }
 
 // Probe checks that every path exists and can be read.
