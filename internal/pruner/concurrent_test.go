@@ -1,6 +1,7 @@
 package pruner_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/arcabackup/arca/internal/repo/blob"
 	"github.com/arcabackup/arca/internal/repo/policy"
 	"github.com/arcabackup/arca/internal/repo/repotest"
+	"github.com/arcabackup/arca/internal/repo/tree"
 )
 
 // writers tracks running backups, as the task engine does.
@@ -110,6 +112,9 @@ func TestBackupReusingAMarkedPack(t *testing.T) {
 			if st := w.Stats(); st.DataBlobs != 0 {
 				t.Fatalf("the backup stored %d data blobs; the test needs it to reuse x's", st.DataBlobs)
 			}
+			if !mode.reconcile {
+				readWhileHidden(t, s, snap, x)
+			}
 			if mode.reconcile {
 				// Reconcile, called after the backup, makes its snapshot whole
 				// at once; a second call has nothing to do.
@@ -141,6 +146,43 @@ func TestBackupReusingAMarkedPack(t *testing.T) {
 			prune(t, r, opts)
 			verify(t, s, map[repo.ID]map[string][]byte{keep: keepFiles, snap: {"x": x}})
 		})
+	}
+}
+
+// readWhileHidden opens the repository now, while the pack of x's blobs is
+// hidden by the mark and not yet indexed again (no reconcile, no sweep),
+// and reads the snapshot: LoadBlob finds those blobs in the packs the
+// deletion marker names.
+func readWhileHidden(t *testing.T, s blob.Store, snap repo.ID, x []byte) {
+	t.Helper()
+	r := openRepo(t, s)
+	sn, err := r.LoadSnapshot(context.Background(), snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, err := r.LoadBlob(context.Background(), repo.TreeBlob, sn.Tree, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tree.Decode(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := 0
+	for _, n := range tr.Nodes {
+		for _, c := range n.Content {
+			if !r.HasBlob(repo.DataBlob, c) {
+				hidden++
+			}
+		}
+	}
+	if hidden == 0 {
+		t.Fatal("no blob of x is hidden from the index; the test needs some")
+	}
+	got := map[string][]byte{}
+	readTree(t, r, sn.Tree, "", got)
+	if !bytes.Equal(got["x"], x) {
+		t.Errorf("x reads back %d bytes while its pack is hidden, differing from the %d saved", len(got["x"]), len(x))
 	}
 }
 

@@ -124,19 +124,31 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &
 // blob unknown to the index is ErrBlobNotFound. Blobs saved through this
 // Repository become loadable once their pack is uploaded (at the latest
 // after Flush).
+//
+// A blob missing from the index is looked for in the packs that deletion
+// markers name (prune hid them, but a snapshot written by a backup that
+// opened before may use them) before it is ErrBlobNotFound.
 func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
-	b, ok := r.idx.Lookup(uint8(t), [32]byte(id))
+	ib, ok := r.idx.Lookup(uint8(t), [32]byte(id))
+	b := toPacked(ib)
 	if !ok {
-		return nil, fmt.Errorf("load %s blob %s: %w", t, id, ErrBlobNotFound)
+		var err error
+		b, ok, err = r.findMarked(ctx, t, id)
+		if err != nil {
+			return nil, fmt.Errorf("load %s blob %s: look in packs marked for deletion: %w", t, id.Short(), err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("load %s blob %s: %w", t, id, ErrBlobNotFound)
+		}
 	}
 	rb := readBufs.Get().(*[]byte)
 	defer readBufs.Put(rb)
-	raw, err := r.readPackRange(ctx, ID(b.Pack), int64(b.Offset), int(b.Length), (*rb)[:0])
+	raw, err := r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), (*rb)[:0])
 	*rb = raw[:0]
 	if err != nil {
 		return nil, fmt.Errorf("load %s blob %s: %w", t, id.Short(), err)
 	}
-	return r.openBlob(toPacked(b), raw, buf[:0])
+	return r.openBlob(b, raw, buf[:0])
 }
 
 // openBlob decrypts, decompresses and verifies one stored blob.

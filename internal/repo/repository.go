@@ -66,6 +66,7 @@ type Repository struct {
 	stats       SaveStats
 	indexWrites sync.Mutex // serialises index object writes
 	lastIndex   time.Time  // last index object write (or open)
+	marked      markedPacks
 }
 
 type blobKey struct {
