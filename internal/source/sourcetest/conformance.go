@@ -124,11 +124,11 @@ func checkCancel(t *testing.T, c Conformance) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("Backup did not return after cancel")
 	}
+	if len(running) == 0 {
+		t.Fatalf("no child process was running while the first stream was read (Backup: %v)", err)
+	}
 	if d := time.Since(canceledAt); d > 5*time.Second {
 		t.Errorf("Backup returned %v after cancel, want promptly", d)
-	}
-	if len(running) == 0 {
-		t.Fatal("no child process was running while the first stream was read")
 	}
 	if arca.ErrorCode(err) != arca.CodeCanceled {
 		t.Errorf("Backup after cancel = %v (%s), want a cancellation", err, arca.ErrorCode(err))
