@@ -19,6 +19,7 @@ var snapshotTests = []test{
 	{"PutGet", testSnapshotPutGet},
 	{"PutRefused", testSnapshotPutRefused},
 	{"Filters", testSnapshotFilters},
+	{"TagChanges", testSnapshotTagChanges},
 	{"Paging", testSnapshotPaging},
 	{"PagingSameID", testSnapshotPagingSameID},
 	{"DefaultLimit", testSnapshotDefaultLimit},
@@ -404,4 +405,53 @@ func testSnapshotReplaceAtomic(t *testing.T, open Opener) {
 			t.Errorf("%s: the cache after a refused replace: %v (-want +got):\n%s", name, err, cmp.Diff(before, got))
 		}
 	}
+}
+
+// testSnapshotTagChanges: the tag filter follows every change of a
+// snapshot's tags and time (a put again, a delete, a replace, the
+// repository's delete), and lists a snapshot carrying a tag twice once.
+func testSnapshotTagChanges(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	r, gone := e.newRepo("acme", "nas"), e.newRepo("acme", "gone")
+	tagged := func(repo arca.Repository, name string, at time.Time, tags ...string) arca.Snapshot {
+		s := snap(repo, arca.Source{}, name, at)
+		s.Tags = tags
+		return e.put(s)
+	}
+	t0 := base.Add(time.Hour)
+	a := tagged(r, "a", t0, "keep", "keep")
+	b := tagged(r, "b", t0.Add(time.Minute), "keep", "old")
+	tagged(gone, "g", t0.Add(2*time.Minute), "keep")
+	check := func(step, tag string, want ...string) {
+		t.Helper()
+		got := e.listAll(catalog.SnapshotFilter{Tag: tag}, 1)
+		if d := cmp.Diff(want, snapIDs(got)); d != "" {
+			t.Errorf("%s: snapshots tagged %q (-want +got):\n%s", step, tag, d)
+		}
+	}
+	check("start", "keep", snapID("g"), b.ID, a.ID)
+	check("start", "old", b.ID)
+
+	b.Tags, b.Time = []string{"keep", "new"}, t0.Add(-time.Minute) // retagged, and now the oldest
+	e.put(b)
+	check("put again", "old")
+	check("put again", "new", b.ID)
+	check("put again", "keep", snapID("g"), a.ID, b.ID)
+
+	if err := e.s.DeleteRepository(e.ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("repository deleted", "keep", a.ID, b.ID)
+	if err := e.s.DeleteSnapshot(e.ctx, r.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("snapshot deleted", "keep", b.ID)
+	c := snap(r, arca.Source{}, "c", t0)
+	c.Tags = []string{"rebuilt"}
+	if err := e.s.ReplaceSnapshots(e.ctx, r.ID, []arca.Snapshot{c}); err != nil {
+		t.Fatal(err)
+	}
+	check("replaced", "keep")
+	check("replaced", "new")
+	check("replaced", "rebuilt", c.ID)
 }

@@ -15,7 +15,8 @@ func TestPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	common := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000"}
+	common := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000",
+		"temp_store": "2"}
 	for name, pool := range map[string]struct {
 		db        *sql.DB
 		queryOnly string

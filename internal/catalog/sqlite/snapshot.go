@@ -113,13 +113,12 @@ func (db *DB) GetSnapshot(ctx context.Context, id string) (arca.Snapshot, error)
 // ListSnapshots returns one page of the snapshots that match f, newest
 // first, and the cursor of the next page.
 func (db *DB) ListSnapshots(ctx context.Context, f catalog.SnapshotFilter) ([]arca.Snapshot, string, error) {
-	where, params, err := snapshotWhere(f)
+	q, params, err := snapshotQuery(f)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := catalog.ListLimit(f.Limit)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+snapshotColumns+` FROM snapshots`+where+
-		` ORDER BY time DESC, id DESC, repository_id DESC LIMIT ?`, append(params, limit+1)...)
+	rows, err := db.read.QueryContext(ctx, q+` LIMIT ?`, append(params, limit+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list snapshots: %w", err)
 	}
@@ -142,42 +141,60 @@ func (db *DB) ListSnapshots(ctx context.Context, f catalog.SnapshotFilter) ([]ar
 	return out, catalog.EncodeSnapshotCursor(out[limit-1]), nil
 }
 
-// snapshotWhere returns the WHERE clause (or "") of f and its arguments.
-func snapshotWhere(f catalog.SnapshotFilter) (string, []any, error) {
+// snapshotQuery returns the ordered SELECT of the snapshots that match f
+// (without its LIMIT) and its arguments. With a tag, the query walks that
+// tag's rows of snapshot_tags, newest first (CROSS JOIN keeps that table
+// the outer loop), and takes the order, time and cursor from there.
+func snapshotQuery(f catalog.SnapshotFilter) (string, []any, error) {
+	from, order := `snapshots s`, `s.time DESC, s.id DESC, s.repository_id DESC`
+	timeCol, pos := `s.time`, `(s.time, s.id, s.repository_id)`
 	var conds []string
 	var vals []any
 	add := func(cond string, v ...any) {
 		conds, vals = append(conds, cond), append(vals, v...)
 	}
+	if f.Tag != "" {
+		from = `snapshot_tags t CROSS JOIN snapshots s ON s.repository_id = t.repository_id AND s.id = t.snapshot_id`
+		order = `t.time DESC, t.snapshot_id DESC, t.repository_id DESC`
+		timeCol, pos = `t.time`, `(t.time, t.snapshot_id, t.repository_id)`
+		add("t.tag = ?", f.Tag)
+	}
 	if f.Tenant != "" {
-		add("tenant = ?", f.Tenant)
+		add("s.tenant = ?", f.Tenant)
 	}
 	if f.RepositoryID != "" {
-		add("repository_id = ?", f.RepositoryID)
+		add("s.repository_id = ?", f.RepositoryID)
 	}
 	if f.SourceID != "" {
-		add("source_id = ?", f.SourceID)
-	}
-	if f.Tag != "" {
-		add("EXISTS (SELECT 1 FROM json_each(snapshots.tags) WHERE json_each.value = ?)", f.Tag)
+		add("s.source_id = ?", f.SourceID)
 	}
 	if !f.Since.IsZero() {
-		add("time >= ?", ts(f.Since))
+		add(timeCol+" >= ?", ts(f.Since))
 	}
 	if !f.Until.IsZero() {
-		add("time < ?", ts(f.Until))
+		add(timeCol+" < ?", ts(f.Until))
 	}
 	if f.After != "" {
 		c, err := catalog.DecodeSnapshotCursor(f.After)
 		if err != nil {
 			return "", nil, err
 		}
-		add("(time, id, repository_id) < (?, ?, ?)", ts(c.Time), c.ID, c.RepositoryID)
+		add(pos+" < (?, ?, ?)", ts(c.Time), c.ID, c.RepositoryID)
 	}
-	if len(conds) == 0 {
-		return "", nil, nil
+	q := `SELECT ` + snapshotColumnsOf("s") + ` FROM ` + from
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
 	}
-	return " WHERE " + strings.Join(conds, " AND "), vals, nil
+	return q + " ORDER BY " + order, vals, nil
+}
+
+// snapshotColumnsOf returns snapshotColumns qualified by table alias a.
+func snapshotColumnsOf(a string) string {
+	cols := strings.Split(snapshotColumns, ",")
+	for i, c := range cols {
+		cols[i] = a + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // DeleteSnapshot removes one cached snapshot, if there.

@@ -85,6 +85,11 @@ func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Statement journals (written by statements that fire triggers, such
+	// as the snapshot upsert that keeps snapshot_tags) stay in memory
+	// instead of going to a temporary file page by page: that made
+	// rebuilding a snapshot cache six times slower.
+	q.Add("_pragma", "temp_store(memory)")
 	if path != ":memory:" {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")

@@ -69,7 +69,39 @@ CREATE INDEX snapshots_tenant_time ON snapshots (tenant, time DESC, id DESC, rep
 CREATE INDEX snapshots_repository_time ON snapshots (repository_id, time DESC, id DESC);
 CREATE INDEX snapshots_source_time ON snapshots (source_id, time DESC, id DESC, repository_id DESC);
 
+-- snapshot_tags indexes the tags of the snapshots (a JSON array cannot be
+-- indexed): one row per distinct tag of a snapshot, in the listing order
+-- after the tag, so that listing by a tag reads only the snapshots carrying
+-- it, newest first. The triggers keep it equal to snapshots.tags; deleting
+-- a snapshot deletes its rows.
+CREATE TABLE snapshot_tags (
+	tag           TEXT NOT NULL,
+	time          TEXT NOT NULL,
+	snapshot_id   TEXT NOT NULL,
+	repository_id TEXT NOT NULL,
+	PRIMARY KEY (tag, time, snapshot_id, repository_id),
+	FOREIGN KEY (repository_id, snapshot_id) REFERENCES snapshots (repository_id, id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX snapshot_tags_snapshot ON snapshot_tags (repository_id, snapshot_id);
+
+-- +goose StatementBegin
+CREATE TRIGGER snapshots_tags_insert AFTER INSERT ON snapshots BEGIN
+	INSERT OR IGNORE INTO snapshot_tags (tag, time, snapshot_id, repository_id)
+	SELECT value, NEW.time, NEW.id, NEW.repository_id FROM json_each(NEW.tags);
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER snapshots_tags_update AFTER UPDATE ON snapshots BEGIN
+	DELETE FROM snapshot_tags WHERE repository_id = OLD.repository_id AND snapshot_id = OLD.id;
+	INSERT OR IGNORE INTO snapshot_tags (tag, time, snapshot_id, repository_id)
+	SELECT value, NEW.time, NEW.id, NEW.repository_id FROM json_each(NEW.tags);
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TABLE snapshot_tags;
 DROP TABLE snapshots;
 DROP TABLE sources;
 DROP TABLE repositories;
