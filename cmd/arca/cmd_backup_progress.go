@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/arcabackup/arca/internal/apiclient"
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/serverapi"
 )
 
@@ -156,10 +157,16 @@ func pollJobs(ctx context.Context, c *apiclient.Client, parent string, jobs []jo
 	finals := make([]serverapi.Task, len(jobs))
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	failures := 0
 	for {
 		l, err := c.ListTasks(ctx, apiclient.TaskFilter{Parent: parent, Limit: 1000}, "")
 		if err != nil {
-			return nil, err
+			// Unavailable: the server restarts; ask again, for a minute.
+			if failures++; arca.ErrorCode(err) != arca.CodeUnavailable || failures > 60 {
+				return nil, err
+			}
+		} else {
+			failures = 0
 		}
 		ended := 0
 		for _, t := range l.Items {
@@ -231,11 +238,23 @@ func newBarView(ctx context.Context, w io.Writer, jobs []job) *barView {
 		box := &taskBox{}
 		bar := v.p.New(1000, mpb.BarStyle(),
 			mpb.PrependDecorators(decor.Name(j.label, decor.WCSyncSpaceR),
-				decor.Any(func(decor.Statistics) string { return phase(box.get()) }, decor.WCSyncSpaceR)),
+				decor.Any(func(decor.Statistics) string { return barPhase(box.get()) }, decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return details(box.get()) })))
 		v.bars, v.cur = append(v.bars, bar), append(v.cur, box)
 	}
 	return v
+}
+
+// barPhase is what a bar says its task is doing: the phase while it runs,
+// else its state (the label names the source, the command the operation).
+func barPhase(t *serverapi.Task) string {
+	switch {
+	case t == nil:
+		return "starting"
+	case t.Progress.Phase != "" && !t.Final():
+		return t.Progress.Phase
+	}
+	return t.State
 }
 
 func (v *barView) update(i int, t serverapi.Task) {

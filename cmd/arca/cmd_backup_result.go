@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/arcabackup/arca/internal/ops"
+	"github.com/arcabackup/arca/internal/pruner"
 	"github.com/arcabackup/arca/internal/serverapi"
 )
 
@@ -56,6 +57,18 @@ func resultSummary(t serverapi.Task) string {
 			r.Report.PacksRead, humanBytes(r.Report.BytesRead), verdict)
 	case "prune":
 		return pruneSummary(t.Result)
+	case "snapshot.forget":
+		var r pruner.ForgetReport
+		if json.Unmarshal(t.Result, &r) != nil {
+			return ""
+		}
+		return fmt.Sprintf("forgot %d snapshots", len(r.Removed))
+	case "snapshot.sync":
+		var r ops.SyncResult
+		if json.Unmarshal(t.Result, &r) != nil {
+			return ""
+		}
+		return fmt.Sprintf("%d snapshots", r.Snapshots)
 	case "repository.init":
 		var r ops.RepositoryInitResult
 		if json.Unmarshal(t.Result, &r) != nil {

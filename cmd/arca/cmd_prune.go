@@ -34,19 +34,22 @@ func newPruneCmd(m *Main) *cobra.Command {
 		Args:    args(cobra.ExactArgs(1)),
 		RunE:    func(cmd *cobra.Command, a []string) error { return m.serverPrune(cmd.Context(), a[0], cmd.Flags(), f) },
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *serverPruneFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&f.keep.Last, "keep-last", 0, "keep the last N snapshots")
 	fl.IntVar(&f.keep.Hourly, "keep-hourly", 0, "keep the last snapshot of each of the last N hours")
 	fl.IntVar(&f.keep.Daily, "keep-daily", 0, "keep the last snapshot of each of the last N days")
 	fl.IntVar(&f.keep.Weekly, "keep-weekly", 0, "keep the last snapshot of each of the last N weeks")
 	fl.IntVar(&f.keep.Monthly, "keep-monthly", 0, "keep the last snapshot of each of the last N months")
 	fl.IntVar(&f.keep.Yearly, "keep-yearly", 0, "keep the last snapshot of each of the last N years")
-	fl.StringVar(&f.keep.Within, "keep-within", "", "keep every snapshot this long before the newest (30d, 2w, 1y6m, 36h)")
+	fl.StringVar(&f.keep.Within, "keep-within", "", "keep every snapshot this long before the newest (36h, 30d, 2w, 1y)")
 	fl.StringArrayVar(&f.tags, "keep-tag", nil, "keep snapshots with all these tags (comma-separated; repeat for alternatives)")
 	fl.StringVar(&f.source, "source", "", "apply the policy to this source's snapshots only (id or name)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "report what would be forgotten and freed; change nothing")
 	f.start.register(fl)
-	return cmd
 }
 
 // prunePolicy returns the policy the --keep-* flags give, or nil when none
@@ -67,6 +70,9 @@ func prunePolicy(fl *pflag.FlagSet, f serverPruneFlags) (*serverapi.Policy, erro
 		if _, err := policy.ParseAge(p.Within); err != nil {
 			return nil, usageError{fmt.Errorf("--keep-within: %w", err)}
 		}
+	}
+	if p.Within == "" && len(f.tags) == 0 && p.Last+p.Hourly+p.Daily+p.Weekly+p.Monthly+p.Yearly == 0 {
+		return nil, usageError{fmt.Errorf("the --keep-* flags keep nothing: give a positive count, --keep-within or --keep-tag (to only free unused data, give none)")}
 	}
 	for _, t := range f.tags {
 		p.Tags = append(p.Tags, strings.FieldsFunc(t, func(r rune) bool { return r == ',' }))

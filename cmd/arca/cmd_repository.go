@@ -23,7 +23,7 @@ func newRepositoryCmd(m *Main) *cobra.Command {
 			"These commands talk to the server (after arca login). To work on a repository directly, without a\n" +
 			"server, use arca repo.",
 	}
-	cmd.AddCommand(m.repositoryAddCmd(), m.repositoryListCmd(), m.repositoryShowCmd(), m.repositoryRmCmd(), m.repositoryEditCmd())
+	cmd.AddCommand(m.repositoryAddCmd(), m.repositoryListCmd(), m.repositoryShowCmd(), m.repositoryRmCmd(), m.repositoryEditCmd(), m.repositorySyncCmd())
 	return cmd
 }
 
@@ -352,4 +352,32 @@ func (m *Main) repositoryEdit(ctx context.Context, ref string, f repositoryEditF
 	}
 	fmt.Fprintf(m.Stdout, "Updated repository %s (%s).\n", r.Name, r.ID)
 	return nil
+}
+
+func (m *Main) repositorySyncCmd() *cobra.Command {
+	var f startFlags
+	cmd := &cobra.Command{
+		Use:   "sync REPOSITORY",
+		Short: "Rebuild the server's list of a repository's snapshots from the repository itself",
+		Long: "The catalog's snapshot list is a cache of the repository: sync reads the repository's snapshots and\n" +
+			"brings the list up to date (after another server or arca repo wrote to it), as a task.",
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := m.client()
+			if err != nil {
+				return err
+			}
+			id, err := resolveRepository(cmd.Context(), c, a[0])
+			if err != nil {
+				return err
+			}
+			acc, err := c.SyncRepository(cmd.Context(), id, f.opts()...)
+			if err != nil {
+				return err
+			}
+			return m.started(cmd.Context(), c, acc, "repository "+a[0], f)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -214,8 +217,8 @@ func printSnapshot(w io.Writer, s serverapi.Snapshot) error {
 		row("Size", fmt.Sprintf("%s (%s new data, %s stored)", humanBytes(int64(st.TotalBytes)),
 			humanBytes(int64(st.BytesAdded)), humanBytes(int64(st.BytesStored))))
 	}
-	for k, v := range s.Labels {
-		row("Label "+k, v)
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+		row("Label "+k, s.Labels[k])
 	}
 	return tw.Flush()
 }
@@ -251,7 +254,10 @@ func (m *Main) snapshotBrowseCmd() *cobra.Command {
 
 // printTree prints a directory listing in the manner of ls -l.
 func printTree(w io.Writer, l serverapi.TreeListing) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	width := 1
+	for _, e := range l.Entries {
+		width = max(width, len(strconv.FormatInt(e.Size, 10)))
+	}
 	for _, e := range l.Entries {
 		name := e.Name
 		switch e.Type {
@@ -264,9 +270,12 @@ func printTree(w io.Writer, l serverapi.TreeListing) error {
 		if len(perm) == 10 { // fs.FileMode's form: a type letter, then rwx three times
 			perm = perm[1:]
 		}
-		fmt.Fprintf(tw, "%s%s\t%d\t %s\t %s\n", typeLetter(e.Type), perm, e.Size, e.ModTime.Local().Format("2006-01-02 15:04"), name)
+		if _, err := fmt.Fprintf(w, "%s%s %*d %s %s\n", typeLetter(e.Type), perm, width, e.Size,
+			e.ModTime.Local().Format("2006-01-02 15:04"), name); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	return nil
 }
 
 func typeLetter(t string) string {

@@ -88,6 +88,12 @@ func (c *Client) PruneRepository(ctx context.Context, id string, req serverapi.P
 	return c.startRepositoryTask(ctx, id, "prune", req, opts)
 }
 
+// SyncRepository starts a task that rebuilds the catalog's list of a
+// repository's snapshots from the repository itself.
+func (c *Client) SyncRepository(ctx context.Context, id string, opts ...CallOption) (Accepted, error) {
+	return c.startRepositoryTask(ctx, id, "sync", nil, opts)
+}
+
 func (c *Client) startRepositoryTask(ctx context.Context, id, action string, req any, opts []CallOption) (Accepted, error) {
 	if err := arca.CheckID("repository", id); err != nil {
 		return Accepted{}, err
