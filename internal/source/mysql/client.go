@@ -139,7 +139,7 @@ func (s *session) toolError(err error) error {
 			Message: fmt.Sprintf("Cannot reach the MySQL server at %s for %s (%s): start the server, or fix settings.url.", where, s.c.Name(), last)}
 	case 1044, 1142, 1143, 1227, 1370:
 		return &arca.Error{Code: arca.CodePermissionDenied, Err: cause,
-			Message: fmt.Sprintf("User %q of %s lacks a privilege (%s): grant it SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the database.", s.p.conn.User, s.c.Name(), last)}
+			Message: fmt.Sprintf("User %q of %s lacks a privilege (%s): grant it (a backup needs SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the database; restoring views, triggers and routines defined by another user needs SET USER).", s.p.conn.User, s.c.Name(), last)}
 	case 1049:
 		return &arca.Error{Code: arca.CodeInvalidArgument, Err: cause,
 			Message: fmt.Sprintf("The server at %s has no database %q (%s): fix settings.url.", where, s.p.conn.Database, s.c.Name()),
