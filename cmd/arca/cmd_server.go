@@ -83,6 +83,10 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err := m.bootstrapToken(ctx, store); err != nil {
 		return err
 	}
+	identity := auth.NewService(store, auth.ServiceOptions{Logger: log})
+	if err := m.bootstrapAdmin(ctx, c, identity, log); err != nil {
+		return err
+	}
 	box, err := m.masterKey(c, log)
 	if err != nil {
 		return err
@@ -98,7 +102,7 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start task engine: %w", err)
 	}
-	api := server.New(server.Options{Tasks: engine, Auth: auth.New(store, auth.Options{Logger: log}),
+	api := server.New(server.Options{Tasks: engine, Auth: identity, Identity: identity, Directory: store,
 		Ready: store, Logger: log, Version: m.Version, MaxBodyBytes: c.MaxBodyBytes, Catalog: store, Ops: svc})
 	serveErr := m.serve(ctx, c, plan, api, log)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownTimeout)

@@ -32,6 +32,8 @@ type serverConfig struct {
 	RestoreRoots      []string
 	FSRoots           []string
 	PruneDelay        time.Duration
+	AdminUser         string
+	AdminPasswordFile string
 }
 
 func (c *serverConfig) flags(fs *pflag.FlagSet) {
@@ -51,6 +53,8 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.RestoreRoots, "restore-root", nil, "directory restores may write under (repeat, or separate with commas; default <data>/restores)")
 	fs.StringSliceVar(&c.FSRoots, "fs-root", nil, "directory fs sources may back up (repeat, or separate with commas; default: anywhere the server can read — restrict it on a server shared by tenants)")
 	fs.DurationVar(&c.PruneDelay, "prune-delay", 0, "prune's safety delay between marking unused data and deleting it (default 24h)")
+	fs.StringVar(&c.AdminUser, "admin-user", "", "on first start, create this admin user (password from ARCA_ADMIN_PASSWORD or --admin-password-file)")
+	fs.StringVar(&c.AdminPasswordFile, "admin-password-file", "", "file holding the password of --admin-user")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.MarkHidden("cpuprofile")
 }

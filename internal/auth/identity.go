@@ -312,3 +312,6 @@ func (s *Service) BootstrapAdmin(ctx context.Context, username, password string)
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return s.store.DeleteStaleSessions(ctx, s.now(), s.sessions.opts.Idle)
 }
+
+// IdleTimeout is how long a session may go unused.
+func (s *Service) IdleTimeout() time.Duration { return s.sessions.opts.Idle }

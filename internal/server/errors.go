@@ -109,6 +109,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error,
 	ae := s.problemOf(r.Context(), err, status)
 	body, _ := json.Marshal(ae.p)
 	w.Header().Set("Content-Type", problemContentType)
+	setRetryAfter(w.Header().Set, ae.p)
 	w.WriteHeader(ae.status)
 	_, _ = w.Write(body)
 }
@@ -118,6 +119,10 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error,
 // into the same problem shape as every other error, with INVALID_ARGUMENT
 // answered as 400 (huma says 422).
 func (s *Server) transformHumaError(hctx huma.Context, _ string, v any) (any, error) {
+	if ae, ok := v.(*apiError); ok {
+		setRetryAfter(hctx.SetHeader, ae.p)
+		return v, nil
+	}
 	em, ok := v.(*huma.ErrorModel)
 	if !ok {
 		return v, nil
@@ -183,4 +188,12 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// setRetryAfter sets Retry-After for a problem that says when to retry
+// (Details["retry_after_seconds"], as the login throttle does).
+func setRetryAfter(set func(name, value string), p serverapi.Problem) {
+	if v := p.Details["retry_after_seconds"]; v != "" {
+		set("Retry-After", v)
+	}
 }

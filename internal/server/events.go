@@ -21,15 +21,15 @@ type eventsInput struct {
 }
 
 func (s *Server) eventRoute() {
-	huma.Register(s.api, huma.Operation{OperationID: "task-events", Method: http.MethodGet, Path: "/api/v1/tasks/{id}/events",
+	register(s, huma.Operation{OperationID: "task-events", Method: http.MethodGet, Path: "/api/v1/tasks/{id}/events",
 		Summary: "Stream a task's progress as server-sent events",
 		Description: "Each event is `event: task`, `id: <sequence>`, `data: <task JSON>`. The stream ends after the " +
 			"event of the task's terminal state. A comment line is sent every 15 s on an idle stream. " +
 			"Reconnect with Last-Event-ID to resume.",
-		Tags: []string{"tasks"}, Security: bearer,
+		Tags: []string{"tasks"},
 		Responses: map[string]*huma.Response{"200": {Description: "The event stream.",
 			Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: "string"}}}}},
-	}, s.taskEvents)
+	}, auth.ActionTaskRead, s.taskEvents)
 }
 
 func (s *Server) taskEvents(ctx context.Context, in *eventsInput) (*huma.StreamResponse, error) {

@@ -23,7 +23,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestIDFrom(r.Header.Get(serverapi.HeaderRequestID), func() string { return arca.NewID(start) })
 	sw := &statusWriter{ResponseWriter: w}
 	setHeaders(sw.Header(), id, r.URL.Path)
-	r = r.WithContext(WithRequestID(r.Context(), id))
+	note := &auditNote{addr: remoteHost(r.RemoteAddr)}
+	r = r.WithContext(withNote(WithRequestID(r.Context(), id), note))
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -35,6 +36,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.accessLog(r, sw, start)
+		s.recordAudit(r, sw, note)
 	}()
 	s.serve(sw, r)
 }
@@ -54,7 +56,7 @@ func setHeaders(h http.Header, requestID, path string) {
 // serve authenticates /api/v1 requests and dispatches to the routes,
 // answering unknown routes and wrong methods with problem documents.
 func (s *Server) serve(w *statusWriter, r *http.Request) {
-	if needsAuth(r.URL.Path) {
+	if needsAuth(r.Method, r.URL.Path) {
 		p, err := s.authenticate(r)
 		if err != nil {
 			if arca.ErrorCode(err) == arca.CodeUnauthenticated {
@@ -64,6 +66,7 @@ func (s *Server) serve(w *statusWriter, r *http.Request) {
 			return
 		}
 		w.principal = p.ID
+		noteFrom(r.Context()).setPrincipal(p)
 		r = r.WithContext(withPrincipal(r.Context(), p))
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {

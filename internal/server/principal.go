@@ -27,11 +27,20 @@ func principalFrom(ctx context.Context) (arca.Principal, error) {
 }
 
 var errNoToken = arca.Errorf(arca.CodeUnauthenticated,
-	"This API needs an API token: send the header \"Authorization: Bearer <token>\" (arca login stores one).")
+	"This API needs an API token or a session: send the header \"Authorization: Bearer <token>\" (arca login stores one).")
 
-// needsAuth says which paths need a token: all of /api/ but the OpenAPI
-// document.
-func needsAuth(path string) bool {
+// needsAuth says which requests need a bearer credential: all of /api/ but
+// the OpenAPI document and the login itself (POST /api/v1/session, whose
+// body is the credential).
+func needsAuth(method, path string) bool {
+	if method == http.MethodPost && path == loginPath {
+		return false
+	}
+	return apiPath(path)
+}
+
+// apiPath reports whether path is under the authenticated API.
+func apiPath(path string) bool {
 	return strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/api/v1/openapi")
 }
 

@@ -20,6 +20,10 @@ func register[I, O any](s *Server, op huma.Operation, action auth.Action, h func
 		op.Metadata = map[string]any{}
 	}
 	op.Metadata[metaAction] = action
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions["x-arca-action"] = string(action) // published: clients and docs see each route's permission
 	if op.Security == nil {
 		op.Security = bearer
 	}

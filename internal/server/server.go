@@ -47,6 +47,9 @@ type Authenticator interface {
 type Authorizer interface {
 	// Authorize returns nil or a PERMISSION_DENIED error.
 	Authorize(p arca.Principal, action auth.Action, tenant string) error
+	// Permit returns nil when p may perform action at all (in its own
+	// tenant), or a PERMISSION_DENIED error; checked before every handler.
+	Permit(p arca.Principal, action auth.Action) error
 	// SeesTenant reports whether resources of tenant exist for p at all.
 	SeesTenant(p arca.Principal, tenant string) bool
 }
@@ -74,8 +77,13 @@ type Options struct {
 	// snapshots; without them those routes are not registered.
 	Catalog Resources
 	Ops     *ops.Service
-	Logger     *slog.Logger
-	Version    string
+	// Identity and Directory serve tenants, users, tokens, sessions and the
+	// audit log, and record the audit log; without them those routes are
+	// not registered and nothing is audited.
+	Identity  Identity
+	Directory catalog.IdentityStore
+	Logger    *slog.Logger
+	Version   string
 	// MaxBodyBytes bounds request bodies (413 beyond). Default 1 MiB.
 	MaxBodyBytes int64
 	// MaxWait caps ?wait= of a long poll. Default 60 s.
@@ -121,6 +129,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), drain: make(chan struct{})}
 	s.api = humago.New(s.mux, s.humaConfig())
+	s.api.UseMiddleware(s.permit)
 	s.routes()
 	return s
 }
@@ -164,6 +173,9 @@ func (s *Server) draining(ctx context.Context) (context.Context, context.CancelF
 func (s *Server) routes() {
 	s.taskRoutes()
 	s.systemRoutes()
+	if s.opts.Identity != nil && s.opts.Directory != nil {
+		s.identityRoutes()
+	}
 	if s.opts.Catalog != nil && s.opts.Ops != nil {
 		s.repositoryRoutes()
 		s.sourceRoutes()

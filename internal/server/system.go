@@ -30,12 +30,11 @@ type healthOutput struct {
 }
 
 func (s *Server) systemRoutes() {
-	huma.Register(s.api, huma.Operation{OperationID: "start-selftest", Method: http.MethodPost, Path: "/api/v1/system/selftest",
+	register(s, huma.Operation{OperationID: "start-selftest", Method: http.MethodPost, Path: "/api/v1/system/selftest",
 		Summary: "Start a selftest task (admin)", Description: "A task that runs for duration_ms reporting steps progress updates: checks a deployment end to end.",
-		Tags: []string{"system"}, Security: bearer, DefaultStatus: http.StatusAccepted, MaxBodyBytes: s.opts.MaxBodyBytes},
-		s.startSelftest)
-	huma.Register(s.api, huma.Operation{OperationID: "whoami", Method: http.MethodGet, Path: "/api/v1/whoami",
-		Summary: "Who the caller is", Tags: []string{"system"}, Security: bearer}, s.whoami)
+		Tags: []string{"system"}, DefaultStatus: http.StatusAccepted}, auth.ActionSystem, s.startSelftest)
+	register(s, huma.Operation{OperationID: "whoami", Method: http.MethodGet, Path: "/api/v1/whoami",
+		Summary: "Who the caller is", Tags: []string{"system"}}, auth.ActionSessionRead, s.whoami)
 	huma.Register(s.api, huma.Operation{OperationID: "healthz", Method: http.MethodGet, Path: "/healthz",
 		Summary: "The process is alive", Tags: []string{"health"}}, s.healthz)
 	huma.Register(s.api, huma.Operation{OperationID: "readyz", Method: http.MethodGet, Path: "/readyz",

@@ -45,18 +45,15 @@ type taskListOutput struct {
 }
 
 func (s *Server) taskRoutes() {
-	huma.Register(s.api, huma.Operation{OperationID: "list-tasks", Method: http.MethodGet, Path: "/api/v1/tasks",
-		Summary: "List tasks", Description: "Newest first, one page at a time.", Tags: []string{"tasks"}, Security: bearer},
-		s.listTasks)
-	huma.Register(s.api, huma.Operation{OperationID: "get-task", Method: http.MethodGet, Path: "/api/v1/tasks/{id}",
-		Summary: "Get a task, optionally waiting for it to end", Tags: []string{"tasks"}, Security: bearer},
-		s.getTask)
-	huma.Register(s.api, huma.Operation{OperationID: "cancel-task", Method: http.MethodPost, Path: "/api/v1/tasks/{id}/cancel",
-		Summary: "Cancel a task and its jobs", Tags: []string{"tasks"}, Security: bearer, MaxBodyBytes: s.opts.MaxBodyBytes},
-		s.cancelTask)
-	huma.Register(s.api, huma.Operation{OperationID: "delete-task", Method: http.MethodDelete, Path: "/api/v1/tasks/{id}",
-		Summary: "Delete a finished task", Tags: []string{"tasks"}, Security: bearer, DefaultStatus: http.StatusNoContent},
-		s.deleteTask)
+	tags := []string{"tasks"}
+	register(s, huma.Operation{OperationID: "list-tasks", Method: http.MethodGet, Path: "/api/v1/tasks",
+		Summary: "List tasks", Description: "Newest first, one page at a time.", Tags: tags}, auth.ActionTaskRead, s.listTasks)
+	register(s, huma.Operation{OperationID: "get-task", Method: http.MethodGet, Path: "/api/v1/tasks/{id}",
+		Summary: "Get a task, optionally waiting for it to end", Tags: tags}, auth.ActionTaskRead, s.getTask)
+	register(s, huma.Operation{OperationID: "cancel-task", Method: http.MethodPost, Path: "/api/v1/tasks/{id}/cancel",
+		Summary: "Cancel a task and its jobs", Tags: tags}, auth.ActionTaskCancel, s.cancelTask)
+	register(s, huma.Operation{OperationID: "delete-task", Method: http.MethodDelete, Path: "/api/v1/tasks/{id}",
+		Summary: "Delete a finished task", Tags: tags, DefaultStatus: http.StatusNoContent}, auth.ActionTaskDelete, s.deleteTask)
 	s.eventRoute()
 }
 

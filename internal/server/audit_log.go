@@ -1,0 +1,102 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/arcabackup/arca/internal/arca"
+	"github.com/arcabackup/arca/internal/auth"
+)
+
+// auditNote collects, while a request is served, what its audit entry
+// records: the route's action (set by permit), the principal (set by
+// authentication, or by the login handler) and the source address.
+type auditNote struct {
+	addr string
+
+	mu     sync.Mutex
+	action auth.Action
+	p      arca.Principal
+}
+
+type noteKey struct{}
+
+func withNote(ctx context.Context, n *auditNote) context.Context {
+	return context.WithValue(ctx, noteKey{}, n)
+}
+
+// noteFrom returns the request's note; a nil note (outside ServeHTTP)
+// ignores what it is told.
+func noteFrom(ctx context.Context) *auditNote {
+	n, _ := ctx.Value(noteKey{}).(*auditNote)
+	return n
+}
+
+func (n *auditNote) setAction(a auth.Action) {
+	if n != nil {
+		n.mu.Lock()
+		n.action = a
+		n.mu.Unlock()
+	}
+}
+
+func (n *auditNote) setPrincipal(p arca.Principal) {
+	if n != nil {
+		n.mu.Lock()
+		n.p = p
+		n.mu.Unlock()
+	}
+}
+
+// remoteAddr is the address a request came from ("" outside ServeHTTP).
+func remoteAddr(ctx context.Context) string {
+	if n := noteFrom(ctx); n != nil {
+		return n.addr
+	}
+	return ""
+}
+
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// stateChanging reports whether a request may change state: every method
+// but GET, HEAD and OPTIONS.
+func stateChanging(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// recordAudit appends the audit entry of a state-changing API request. It
+// records the principal, the route's action, the path (ids, never a body,
+// header or query string: no secret can reach it), the status, the request
+// id and the source address. Requests nobody authenticated for are logged
+// only in the access log, except logins (failed ones are recorded with the
+// username; throttled ones, answered 429 before any check, are not).
+func (s *Server) recordAudit(r *http.Request, sw *statusWriter, n *auditNote) {
+	if s.opts.Directory == nil || !stateChanging(r.Method) || !apiPath(r.URL.Path) {
+		return
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	n.mu.Lock()
+	action, p := n.action, n.p
+	n.mu.Unlock()
+	login := action == auth.ActionLogin
+	if p.ID == "" && p.Name == "" || login && status == http.StatusTooManyRequests {
+		return
+	}
+	e := arca.AuditEntry{Tenant: p.Tenant, PrincipalID: p.ID, PrincipalKind: p.Kind, PrincipalName: p.Name,
+		Action: string(action), Method: r.Method, Target: r.URL.Path, Status: status,
+		RequestID: RequestID(r.Context()), RemoteAddr: n.addr, Time: s.opts.Now()}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.opts.Directory.AppendAudit(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "record audit entry", "err", err, "action", e.Action, "target", e.Target)
+	}
+}
