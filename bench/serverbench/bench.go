@@ -49,7 +49,7 @@ func (b *bench) path(name string) string { return filepath.Join(b.cfg.scratch, n
 // compare: first and no-change backup of the dataset, offline and through
 // the server, each into a fresh repository, alternating which goes first.
 func (b *bench) compare(ctx context.Context) error {
-	var offFirst, offNo, srvFirst, srvNo []time.Duration
+	var offFirst, offNo, srvFirst, srvNo []sample
 	for run := 1; run <= b.cfg.runs; run++ {
 		offFirstRun := run%2 == 1
 		for _, off := range []bool{offFirstRun, !offFirstRun} {
@@ -69,19 +69,22 @@ func (b *bench) compare(ctx context.Context) error {
 		}
 	}
 	fmt.Println()
-	fmt.Printf("compare, median of %d: first backup offline %.3f s, server %.3f s (server/offline %.3f)\n",
-		b.cfg.runs, median(offFirst).Seconds(), median(srvFirst).Seconds(), ratio(srvFirst, offFirst))
-	fmt.Printf("compare, median of %d: no-change backup offline %.3f s, server %.3f s (server/offline %.3f)\n",
-		b.cfg.runs, median(offNo).Seconds(), median(srvNo).Seconds(), ratio(srvNo, offNo))
-	fmt.Printf("  raw first   offline %s | server %s\n", secs(offFirst), secs(srvFirst))
-	fmt.Printf("  raw nochange offline %s | server %s\n", secs(offNo), secs(srvNo))
+	report := func(what string, off, srv []sample) {
+		fmt.Printf("compare, median of %d: %s offline %.3f s (CPU %.2f s), server %.3f s (CPU %.2f s): server/offline wall %.3f, CPU %.3f\n",
+			b.cfg.runs, what, median(walls(off)).Seconds(), median(cpus(off)).Seconds(), median(walls(srv)).Seconds(),
+			median(cpus(srv)).Seconds(), ratio(walls(srv), walls(off)), ratio(cpus(srv), cpus(off)))
+		fmt.Printf("  raw wall offline %s | server %s\n  raw CPU  offline %s | server %s\n",
+			secs(walls(off)), secs(walls(srv)), secs(cpus(off)), secs(cpus(srv)))
+	}
+	report("first backup", offFirst, srvFirst)
+	report("no-change backup", offNo, srvNo)
 	return nil
 }
 
-func (b *bench) offlinePair(ctx context.Context, run int) (time.Duration, time.Duration, error) {
+func (b *bench) offlinePair(ctx context.Context, run int) (sample, sample, error) {
 	o := offline{arca: b.cfg.arca, repo: b.path("offline-repo"), profiles: filepath.Join(b.cfg.scratch, "profiles")}
 	if err := o.init(ctx); err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
 	prof := func(s string) string {
 		if !b.cfg.offlineProfile {
@@ -91,44 +94,45 @@ func (b *bench) offlinePair(ctx context.Context, run int) (time.Duration, time.D
 	}
 	first, err := o.backup(ctx, prof("first"), b.cfg.data)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
 	no, err := o.backup(ctx, prof("nochange"), b.cfg.data)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
-	fmt.Printf("run %d offline: first %.3f s, no-change %.3f s (load %s)\n", run, first.Seconds(), no.Seconds(), loadavg())
+	fmt.Printf("run %d offline: first %.3f s, CPU %.2f s; no-change %.3f s, CPU %.2f s (load %s)\n", run,
+		first.wall.Seconds(), first.cpu.Seconds(), no.wall.Seconds(), no.cpu.Seconds(), loadavg())
 	return first, no, removeAll(o.repo)
 }
 
-func (b *bench) serverPair(ctx context.Context, run int) (time.Duration, time.Duration, error) {
+func (b *bench) serverPair(ctx context.Context, run int) (sample, sample, error) {
 	name := b.name("repo")
 	path := b.path(name)
 	repoID, err := addRepository(ctx, b.cl, name, path)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
 	src, err := addSource(ctx, b.cl, b.name("src"), repoID, b.cfg.data)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
-	first, err := backupSource(ctx, b.cl, src)
+	first, err := backupSource(ctx, b.srv, src)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
-	no, err := backupSource(ctx, b.cl, src)
+	no, err := backupSource(ctx, b.srv, src)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, sample{}, err
 	}
-	fmt.Printf("run %d server:  first %s, no-change %s (load %s)\n", run, first, no, loadavg())
+	fmt.Printf("run %d server:  first %s; no-change %s (load %s)\n", run, first, no, loadavg())
 	if run < b.cfg.runs || !b.cfg.phases["nochange"] {
 		if err := removeAll(path); err != nil {
-			return 0, 0, err
+			return sample{}, sample{}, err
 		}
 	} else {
 		b.lastSource = src
 	}
-	return first.wall, no.wall, nil
+	return first.sample, no.sample, nil
 }
 
 // noChange times no-change backups of the whole dataset through the
@@ -144,20 +148,21 @@ func (b *bench) noChange(ctx context.Context) error {
 		if src, err = addSource(ctx, b.cl, b.name("src"), repoID, b.cfg.data); err != nil {
 			return err
 		}
-		if _, err := backupSource(ctx, b.cl, src); err != nil {
+		if _, err := backupSource(ctx, b.srv, src); err != nil {
 			return err
 		}
 	}
-	var walls, ran []time.Duration
+	var got []sample
+	var ran []time.Duration
 	for i := 1; i <= b.cfg.nochange; i++ {
-		t, err := backupSource(ctx, b.cl, src)
+		t, err := backupSource(ctx, b.srv, src)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("nochange %d: %s (load %s)\n", i, t, loadavg())
-		walls, ran = append(walls, t.wall), append(ran, t.ran)
+		got, ran = append(got, t.sample), append(ran, t.ran)
 	}
-	fmt.Printf("\nnochange, median of %d: POST → succeeded %.3f s (the task itself ran %.3f s)\n  raw %s\n",
-		len(walls), median(walls).Seconds(), median(ran).Seconds(), secs(walls))
+	fmt.Printf("\nnochange, median of %d: POST → succeeded %.3f s (the task itself ran %.3f s; server CPU %.2f s)\n  raw %s\n",
+		len(got), median(walls(got)).Seconds(), median(ran).Seconds(), median(cpus(got)).Seconds(), secs(walls(got)))
 	return nil
 }

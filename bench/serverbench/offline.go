@@ -25,8 +25,9 @@ func (o offline) init(ctx context.Context) error {
 	return err
 }
 
-// backup times one `arca repo backup` of paths (the process's wall time).
-func (o offline) backup(ctx context.Context, profile string, paths ...string) (time.Duration, error) {
+// backup times one `arca repo backup` of paths (the process's wall and
+// CPU time).
+func (o offline) backup(ctx context.Context, profile string, paths ...string) (sample, error) {
 	args := []string{"backup", "-q"}
 	if profile != "" {
 		args = append(args, "--cpuprofile", filepath.Join(o.profiles, profile))
@@ -34,14 +35,14 @@ func (o offline) backup(ctx context.Context, profile string, paths ...string) (t
 	return o.run(ctx, append(args, paths...)...)
 }
 
-func (o offline) run(ctx context.Context, args ...string) (time.Duration, error) {
+func (o offline) run(ctx context.Context, args ...string) (sample, error) {
 	cmd := exec.CommandContext(ctx, o.arca, append([]string{"repo", "--repo", o.repo}, args...)...)
 	cmd.Env = append(os.Environ(), "ARCA_PASSWORD="+password, "ARCA_REPOSITORY=", "ARCA_PASSWORD_FILE=")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	took := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("arca repo %v: %w: %s", args, err, out)
+		return sample{}, fmt.Errorf("arca repo %v: %w: %s", args, err, out)
 	}
-	return took, nil
+	return sample{wall: took, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 }

@@ -14,14 +14,14 @@ import (
 // taskTiming is one task timed by the client, with the server's own
 // timestamps to split it.
 type taskTiming struct {
-	wall   time.Duration // POST sent → long poll answered with the final state
+	sample               // POST sent → long poll answered with the final state; the server's CPU meanwhile
 	queued time.Duration // created_at → started_at
 	ran    time.Duration // started_at → ended_at
 	task   serverapi.Task
 }
 
 func (t taskTiming) String() string {
-	return fmt.Sprintf("%.3f s (queued %.1f ms, ran %.3f s)", t.wall.Seconds(), ms(t.queued), t.ran.Seconds())
+	return fmt.Sprintf("%.3f s, CPU %.2f s (queued %.1f ms, ran %.3f s)", t.wall.Seconds(), t.cpu.Seconds(), ms(t.queued), t.ran.Seconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -72,7 +72,9 @@ func addSource(ctx context.Context, cl *apiclient.Client, name, repoID string, p
 }
 
 // backupSource times one backup: POST, then long polls until it ends.
-func backupSource(ctx context.Context, cl *apiclient.Client, sourceID string) (taskTiming, error) {
+func backupSource(ctx context.Context, srv *server, sourceID string) (taskTiming, error) {
+	cl := srv.client
+	cpu0 := srv.cpu()
 	start := time.Now()
 	a, err := cl.BackupSource(ctx, sourceID, serverapi.BackupRequest{})
 	if err != nil {
@@ -82,11 +84,13 @@ func backupSource(ctx context.Context, cl *apiclient.Client, sourceID string) (t
 	if err != nil {
 		return taskTiming{}, err
 	}
-	return timing(start, t), nil
+	tt := timing(start, t)
+	tt.cpu = srv.cpu() - cpu0
+	return tt, nil
 }
 
 func timing(start time.Time, t serverapi.Task) taskTiming {
-	tt := taskTiming{wall: time.Since(start), task: t}
+	tt := taskTiming{sample: sample{wall: time.Since(start)}, task: t}
 	if t.StartedAt != nil && t.EndedAt != nil {
 		tt.queued = t.StartedAt.Sub(t.CreatedAt)
 		tt.ran = t.EndedAt.Sub(*t.StartedAt)

@@ -93,3 +93,6 @@ func (s *server) stop() {
 		<-s.done
 	}
 }
+
+// cpu is the CPU time the server has used so far.
+func (s *server) cpu() time.Duration { return procCPU(s.cmd.Process.Pid) }

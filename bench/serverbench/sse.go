@@ -19,70 +19,76 @@ var batchDirs = []string{"gosrc", "random", "logs"}
 // alternating (0, N, N, 0, 0, N, ...), each run into a fresh repository.
 func (b *bench) sse(ctx context.Context) error {
 	total := dirBytes(b.cfg.data)
-	var bare, watched []time.Duration
+	var bare, watched []sample
 	for run := 1; run <= b.cfg.runs; run++ {
 		order := []int{0, b.cfg.watchers}
 		if run%2 == 0 {
 			order[0], order[1] = order[1], order[0]
 		}
 		for _, n := range order {
-			wall, err := b.batchRun(ctx, run, n, total)
+			got, err := b.batchRun(ctx, run, n, total)
 			if err != nil {
 				return err
 			}
 			if n == 0 {
-				bare = append(bare, wall)
+				bare = append(bare, got)
 			} else {
-				watched = append(watched, wall)
+				watched = append(watched, got)
 			}
 		}
 	}
 	mbps := func(d time.Duration) float64 { return float64(total) / 1e6 / d.Seconds() }
+	wb, ww := median(walls(bare)), median(walls(watched))
 	fmt.Printf("\nsse, median of %d: batch without watchers %.3f s (%.0f MB/s), with %d watchers %.3f s (%.0f MB/s): throughput cost %.1f%%\n",
-		b.cfg.runs, median(bare).Seconds(), mbps(median(bare)), b.cfg.watchers, median(watched).Seconds(), mbps(median(watched)),
-		100*(1-median(bare).Seconds()/median(watched).Seconds()))
-	fmt.Printf("  raw 0 watchers %s | %d watchers %s\n", secs(bare), b.cfg.watchers, secs(watched))
+		b.cfg.runs, wb.Seconds(), mbps(wb), b.cfg.watchers, ww.Seconds(), mbps(ww), 100*(1-wb.Seconds()/ww.Seconds()))
+	cb, cw := median(cpus(bare)), median(cpus(watched))
+	fmt.Printf("  server CPU per batch: %.2f s without, %.2f s with watchers (%+.1f%%)\n", cb.Seconds(), cw.Seconds(), 100*(cw.Seconds()/cb.Seconds()-1))
+	fmt.Printf("  raw wall 0 watchers %s | %d watchers %s\n", secs(walls(bare)), b.cfg.watchers, secs(walls(watched)))
+	fmt.Printf("  raw server CPU 0 watchers %s | %d watchers %s\n", secs(cpus(bare)), b.cfg.watchers, secs(cpus(watched)))
 	return nil
 }
 
 // batchRun backs up the three directories as one batch into a fresh
-// repository with n watchers, and returns POST → batch succeeded.
-func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (time.Duration, error) {
+// repository with n watchers, and returns POST → batch succeeded with the
+// server's CPU time meanwhile.
+func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (sample, error) {
 	name := b.name("repo")
 	path := b.path(name)
 	repoID, err := addRepository(ctx, b.cl, name, path)
 	if err != nil {
-		return 0, err
+		return sample{}, err
 	}
 	var ids []string
 	for _, d := range batchDirs {
 		id, err := addSource(ctx, b.cl, b.name("src-"+d), repoID, filepath.Join(b.cfg.data, d))
 		if err != nil {
-			return 0, err
+			return sample{}, err
 		}
 		ids = append(ids, id)
 	}
+	cpu0, self0 := b.srv.cpu(), selfCPU()
 	start := time.Now()
 	a, err := b.cl.BackupBatch(ctx, serverapi.BatchBackupRequest{SourceIDs: ids})
 	if err != nil {
-		return 0, fmt.Errorf("start batch: %w", err)
+		return sample{}, fmt.Errorf("start batch: %w", err)
 	}
 	w := startWatchers(ctx, b.cl, a.Task.ID, n)
 	t, err := b.cl.WaitTask(ctx, a.Task.ID)
 	wall := time.Since(start)
+	cpu := b.srv.cpu() - cpu0
 	if err != nil {
-		return 0, err
+		return sample{}, err
 	}
 	if t.State != "succeeded" {
-		return 0, fmt.Errorf("batch %s ended %s", t.ID, t.State)
+		return sample{}, fmt.Errorf("batch %s ended %s", t.ID, t.State)
 	}
 	events, err := w.wait()
 	if err != nil {
-		return 0, err
+		return sample{}, err
 	}
-	fmt.Printf("run %d batch, %2d watchers: %.3f s, %.0f MB/s, %d events to watchers (load %s)\n",
-		run, n, wall.Seconds(), float64(total)/1e6/wall.Seconds(), events, loadavg())
-	return wall, removeAll(path)
+	fmt.Printf("run %d batch, %2d watchers: %.3f s, %.0f MB/s, server CPU %.2f s, watchers' CPU %.2f s, %d events to watchers (load %s)\n",
+		run, n, wall.Seconds(), float64(total)/1e6/wall.Seconds(), cpu.Seconds(), (selfCPU() - self0).Seconds(), events, loadavg())
+	return sample{wall: wall, cpu: cpu}, removeAll(path)
 }
 
 // watchers are SSE clients of one task.

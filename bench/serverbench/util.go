@@ -1,13 +1,37 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// sample is one timed operation: wall time, and the CPU time it cost the
+// process doing it.
+type sample struct {
+	wall, cpu time.Duration
+}
+
+func walls(ss []sample) []time.Duration {
+	return pick(ss, func(s sample) time.Duration { return s.wall })
+}
+func cpus(ss []sample) []time.Duration {
+	return pick(ss, func(s sample) time.Duration { return s.cpu })
+}
+
+func pick(ss []sample, f func(sample) time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
 
 func median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
@@ -71,3 +95,30 @@ func dirFiles(dir string) int {
 }
 
 func removeAll(path string) error { return os.RemoveAll(path) }
+
+// procCPU is the user + system CPU time a process has used so far (from
+// /proc/PID/stat, in clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// Fields after the command name (which may hold spaces) start after ')'.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's CPU time so far (the SSE watchers' cost).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
