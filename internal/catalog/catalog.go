@@ -1,5 +1,6 @@
-// Package catalog is the contract of Arca's metadata store: tasks, tenants and
-// credentials (and, in later issues, repositories, sources and snapshots).
+// Package catalog is the contract of Arca's metadata store: tasks, tenants,
+// users and credentials, the audit log, repositories, sources and the cache
+// of the snapshots in those repositories.
 //
 // Two drivers implement it, each owning its SQL, its embedded migrations and
 // its error mapping: catalog/sqlite (the embedded default) and

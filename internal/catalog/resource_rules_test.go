@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,19 @@ func TestOrderSources(t *testing.T) {
 	var ae *arca.Error
 	if !errors.As(err, &ae) || ae.Code != arca.CodeNotFound || ae.Details["id"] != "x" {
 		t.Errorf("OrderSources with missing ids = %v, want NOT_FOUND naming x", err)
+	}
+}
+
+func TestSnapshotIDRange(t *testing.T) {
+	for _, tc := range []struct{ in, lo, hi string }{{"ab", "ab", "ac"}, {"9", "9", ":"}, {"0f", "0f", "0g"}} {
+		lo, hi, err := catalog.SnapshotIDRange(tc.in)
+		if err != nil || lo != tc.lo || hi != tc.hi {
+			t.Errorf("SnapshotIDRange(%q) = %q, %q, %v; want %q, %q", tc.in, lo, hi, err, tc.lo, tc.hi)
+		}
+	}
+	for _, bad := range []string{"", "AB", "g", "a b", strings.Repeat("a", 65)} {
+		if _, _, err := catalog.SnapshotIDRange(bad); !errors.Is(err, arca.ErrInvalidArgument) {
+			t.Errorf("SnapshotIDRange(%q) = %v, want INVALID_ARGUMENT", bad, err)
+		}
 	}
 }

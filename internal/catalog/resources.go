@@ -71,6 +71,9 @@ type SnapshotFilter struct {
 	RepositoryID string
 	SourceID     string
 	Tag          string // snapshots carrying this tag (exact match on one of Tags)
+	// IDPrefix selects the snapshots whose id starts with it (to resolve
+	// the short ids users type).
+	IDPrefix string
 	// Since and Until bound the snapshot time: Since <= Time < Until.
 	Since, Until time.Time
 	// After is a cursor: the (time, id) of the last snapshot of the

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,4 +45,18 @@ func DecodeSnapshotCursor(s string) (SnapshotCursor, error) {
 		return SnapshotCursor{}, bad
 	}
 	return SnapshotCursor{Time: t.UTC(), ID: parts[1], RepositoryID: parts[2]}, nil
+}
+
+// SnapshotIDRange returns the range [lo, hi) of the snapshot ids that
+// start with prefix, for an indexed range scan: ids are lower-case hex, so
+// hi is prefix with its last digit moved one byte up. A prefix of anything
+// but 1 to 64 lower-case hex digits is an INVALID_ARGUMENT error.
+func SnapshotIDRange(prefix string) (lo, hi string, err error) {
+	if len(prefix) == 0 || len(prefix) > 64 || strings.Trim(prefix, "0123456789abcdef") != "" {
+		return "", "", invalid("id_prefix", fmt.Sprintf(
+			"%q is not the start of a snapshot id: give 1 to 64 lower-case hex digits.", prefix))
+	}
+	b := []byte(prefix)
+	b[len(b)-1]++
+	return prefix, string(b), nil
 }

@@ -23,7 +23,7 @@ var snapshotTests = []test{
 	{"Paging", testSnapshotPaging},
 	{"PagingSameID", testSnapshotPagingSameID},
 	{"DefaultLimit", testSnapshotDefaultLimit},
-	{"BadCursor", testSnapshotBadCursor},
+	{"BadCursorOrPrefix", testSnapshotBadCursor},
 	{"Delete", testSnapshotDelete},
 	{"Replace", testSnapshotReplace},
 	{"ReplaceAtomic", testSnapshotReplaceAtomic},
@@ -206,6 +206,24 @@ func testSnapshotFilters(t *testing.T, open Opener) {
 		{"until in another zone", catalog.SnapshotFilter{Until: at(1).In(time.FixedZone("X", -5*3600))}, []string{a}},
 		{"combined", catalog.SnapshotFilter{Tenant: "acme", Tag: "daily", Since: at(1)}, []string{d}},
 		{"tenant and repository of another", catalog.SnapshotFilter{Tenant: "acme", RepositoryID: theirs.ID}, nil},
+		{"id prefix", catalog.SnapshotFilter{IDPrefix: c[:10]}, []string{c}},
+		{"whole id as prefix", catalog.SnapshotFilter{IDPrefix: d}, []string{d}},
+		{"id prefix and tenant", catalog.SnapshotFilter{IDPrefix: o[:10], Tenant: "acme"}, nil},
+	}
+	// One hex digit: every snapshot whose id starts with it, for each digit
+	// (the range of "f" and "9" ends past the hex digits).
+	for _, digit := range "0123456789abcdef" {
+		var want []string
+		for _, id := range []string{n, o, d, c, b, a} {
+			if id[0] == byte(digit) {
+				want = append(want, id)
+			}
+		}
+		tests = append(tests, struct {
+			name string
+			f    catalog.SnapshotFilter
+			want []string
+		}{"id prefix " + string(digit), catalog.SnapshotFilter{IDPrefix: string(digit)}, want})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,6 +342,10 @@ func testSnapshotBadCursor(t *testing.T, open Opener) {
 	for _, c := range []string{"garbage!", "bm90IGEgY3Vyc29y", snapID("x")} {
 		_, _, err := e.s.ListSnapshots(e.ctx, catalog.SnapshotFilter{After: c})
 		wantError(t, err, arca.CodeInvalidArgument, "cursor")
+	}
+	for _, p := range []string{"ABC", "xyz", "a'b", snapID("x") + "0"} {
+		_, _, err := e.s.ListSnapshots(e.ctx, catalog.SnapshotFilter{IDPrefix: p})
+		wantError(t, err, arca.CodeInvalidArgument, "hex digits")
 	}
 }
 

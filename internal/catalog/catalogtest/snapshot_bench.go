@@ -46,6 +46,7 @@ func benchSnapshots(b *testing.B, open func(b *testing.B) catalog.Store) {
 			{"source", catalog.SnapshotFilter{Tenant: r.Tenant, SourceID: src.ID}},
 			{"rare-tag", catalog.SnapshotFilter{Tenant: r.Tenant, Tag: "monthly"}},
 			{"since", catalog.SnapshotFilter{Tenant: r.Tenant, Since: snaps[len(snaps)-50].Time}},
+			{"id-prefix", catalog.SnapshotFilter{Tenant: r.Tenant, IDPrefix: snaps[123].ID[:8]}},
 			{"cursor-mid", catalog.SnapshotFilter{Tenant: r.Tenant, After: catalog.EncodeSnapshotCursor(deep[len(deep)-1])}},
 		} {
 			b.Run(tc.name, func(b *testing.B) {

@@ -159,6 +159,13 @@ func snapshotWhere(f catalog.SnapshotFilter) (*where, error) {
 	if f.SourceID != "" {
 		w.add("source_id = ?", f.SourceID)
 	}
+	if f.IDPrefix != "" {
+		lo, hi, err := catalog.SnapshotIDRange(f.IDPrefix)
+		if err != nil {
+			return nil, err
+		}
+		w.add("id >= ? AND id < ?", lo, hi)
+	}
 	if f.Tag != "" {
 		tag, err := json.Marshal([]string{f.Tag})
 		if err != nil {
@@ -201,7 +208,7 @@ func (db *DB) ReplaceSnapshots(ctx context.Context, repositoryID string, snaps [
 			return err
 		}
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		tenant, err := repositoryTenant(ctx, tx, repositoryID)
 		if err != nil {
 			return err
@@ -219,7 +226,20 @@ func (db *DB) ReplaceSnapshots(ctx context.Context, repositoryID string, snaps [
 		}
 		return sendSnapshots(ctx, tx, &b, prepared)
 	})
+	if err == nil && len(snaps) >= analyzeAfter {
+		// A large rebuild changes the table wholesale: until autovacuum
+		// analyzes it (a minute or more later) the planner would pick
+		// plans for the old statistics, such as sorting every snapshot of
+		// a source instead of walking its index. The cache is rebuilt;
+		// a failed analyze only leaves that wait, so it is not an error.
+		_, _ = db.pool.Exec(ctx, `ANALYZE snapshots`)
+	}
+	return err
 }
+
+// analyzeAfter is the size of a rebuild after which the snapshot table is
+// analyzed at once.
+const analyzeAfter = 1000
 
 // sendSnapshots runs the batch of upserts of snaps.
 func sendSnapshots(ctx context.Context, tx pgx.Tx, b *pgx.Batch, snaps []arca.Snapshot) error {
