@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arcabackup/arca/internal/apiclient"
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/serverapi"
 )
@@ -96,4 +98,51 @@ func TestCLIBatchBackupAndExitCodes(t *testing.T) {
 
 	c.env["ARCA_TOKEN"] = newToken(t)
 	c.exit(ExitAuth, "snapshot", "ls")
+}
+
+// TestCLIBackupInUseAndCanceled: a second backup of a source whose backup
+// runs is refused (exit 1, naming the running task); a followed backup
+// that is canceled ends --wait with exit 4.
+func TestCLIBackupInUseAndCanceled(t *testing.T) {
+	c := newServerCLI(t)
+	c.ok("repository", "add", "main", filepath.Join(t.TempDir(), "repo"), "--wait")
+	c.ok("source", "add", "slow", "--repository", "main", "--kind", "command", "--skip-probe",
+		"--settings", `{"command": ["sh", "-c", "echo start; sleep 60"], "name": "out"}`)
+
+	type result struct {
+		out, stderr string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, stderr, code := c.run("", "backup", "slow", "--wait")
+		done <- result{out, stderr, code}
+	}()
+	var running serverapi.Task
+	waitFor(t, "the backup to run", func() bool {
+		l, err := c.ts.Client.ListTasks(context.Background(), apiclient.TaskFilter{Operation: "backup", States: []string{"running"}}, "")
+		if err == nil && len(l.Items) == 1 {
+			running = l.Items[0]
+			return true
+		}
+		return false
+	})
+	_, stderr := c.exit(ExitError, "backup", "slow")
+	if !strings.Contains(stderr, running.ID) {
+		t.Errorf("second backup of a busy source: %s; want the running task %s named", stderr, running.ID)
+	}
+	c.ok("task", "cancel", running.ID)
+	select {
+	case r := <-done:
+		if r.code != ExitTaskCancel || !strings.Contains(r.out, "slow: backup canceled") {
+			t.Errorf("backup --wait of a canceled backup: exit %d, want %d\n%s%s", r.code, ExitTaskCancel, r.out, r.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("backup --wait did not return after the cancel")
+	}
+	var snaps serverapi.SnapshotList
+	c.okJSON(&snaps, "snapshot", "ls", "--json")
+	if len(snaps.Items) != 0 {
+		t.Errorf("a canceled backup left snapshots: %+v", snaps.Items)
+	}
 }

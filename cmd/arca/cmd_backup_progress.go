@@ -232,8 +232,9 @@ func (b *taskBox) get() *serverapi.Task {
 	return b.t
 }
 
-func newBarView(ctx context.Context, w io.Writer, jobs []job) *barView {
-	v := &barView{p: mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))}
+func newBarView(ctx context.Context, w io.Writer, jobs []job, opts ...mpb.ContainerOption) *barView {
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(200 * time.Millisecond)}, opts...)
+	v := &barView{p: mpb.NewWithContext(ctx, opts...)}
 	for _, j := range jobs {
 		box := &taskBox{}
 		bar := v.p.New(1000, mpb.BarStyle(),

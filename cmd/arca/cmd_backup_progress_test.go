@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vbauerster/mpb/v8"
 
 	"github.com/arcabackup/arca/internal/ops"
 	"github.com/arcabackup/arca/internal/repo"
@@ -61,5 +64,23 @@ func TestTally(t *testing.T) {
 	ts := []serverapi.Task{{State: "succeeded"}, {State: "failed"}, {State: "succeeded"}, {State: "canceled"}}
 	if got, want := tally(ts), "2 of 4 succeeded, 1 failed, 1 canceled"; got != want {
 		t.Errorf("tally = %q, want %q", got, want)
+	}
+}
+
+func TestBarView(t *testing.T) {
+	var b bytes.Buffer
+	// A buffer is no terminal: force mpb to draw anyway.
+	v := newBarView(context.Background(), &b, []job{{label: "www"}, {label: "db"}}, mpb.WithAutoRefresh())
+	v.update(0, serverapi.Task{Operation: "backup", State: "running",
+		Progress: serverapi.Progress{Percent: 50, Phase: "backup", BytesDone: 1 << 20, BytesTotal: 2 << 20}})
+	v.update(1, serverapi.Task{Operation: "backup", State: "running", Progress: serverapi.Progress{Percent: 10}})
+	v.update(0, serverapi.Task{Operation: "backup", State: "succeeded", Progress: serverapi.Progress{Percent: 100}})
+	v.update(1, serverapi.Task{Operation: "backup", State: "failed", Progress: serverapi.Progress{Percent: 10}})
+	v.wait()
+	out := b.String()
+	for _, want := range []string{"www", "succeeded", "100.0%", "db", "failed", "10.0%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bars lack %q:\n%s", want, out)
+		}
 	}
 }
