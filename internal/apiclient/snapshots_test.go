@@ -27,6 +27,7 @@ const snapID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 type fileServer struct {
 	content []byte
 	breakAt map[int]int // request number -> bytes sent before the break
+	noRange bool        // ignore Range: always answer 200 with the whole file
 	mu      sync.Mutex
 	ranges  []string
 }
@@ -51,6 +52,11 @@ func (f *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(f.content[start : start+cut])
 		return // the server closes the connection: the body is short
 	}
+	if f.noRange {
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.content)))
+		_, _ = w.Write(f.content)
+		return
+	}
 	http.ServeContent(w, r, "big.bin", time.Time{}, bytes.NewReader(f.content))
 }
 
@@ -69,16 +75,18 @@ func TestDownloadFileResumes(t *testing.T) {
 		name       string
 		offset     int64 // bytes already downloaded
 		breakAt    map[int]int
+		noRange    bool
 		wantRanges []string
 	}{
-		{"whole", 0, nil, []string{""}},
-		{"broken twice", 0, map[int]int{1: 70_000, 2: 1000}, []string{"", "bytes=70000-", "bytes=71000-"}},
-		{"resume a partial copy", 123_456, nil, []string{"bytes=123456-"}},
-		{"already complete", 300_000, nil, []string{"bytes=300000-"}},
+		{"whole", 0, nil, false, []string{""}},
+		{"broken twice", 0, map[int]int{1: 70_000, 2: 1000}, false, []string{"", "bytes=70000-", "bytes=71000-"}},
+		{"resume a partial copy", 123_456, nil, false, []string{"bytes=123456-"}},
+		{"already complete", 300_000, nil, false, []string{"bytes=300000-"}},
+		{"server without ranges", 123_456, nil, true, []string{"bytes=123456-"}}, // the first bytes are skipped
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := &fileServer{content: content, breakAt: tt.breakAt}
+			fs := &fileServer{content: content, breakAt: tt.breakAt, noRange: tt.noRange}
 			srv := httptest.NewServer(fs)
 			defer srv.Close()
 			c, err := New(srv.URL, Options{})
