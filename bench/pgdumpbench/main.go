@@ -88,6 +88,8 @@ func (k *sink) Files(context.Context, []string, source.FileOptions) error {
 	return fmt.Errorf("streams only")
 }
 
-func (k *sink) Stream(ctx context.Context, name string, r io.Reader) error { return k.ss.Add(ctx, name, r) }
+func (k *sink) Stream(ctx context.Context, name string, r io.Reader) error {
+	return k.ss.Add(ctx, name, r)
+}
 
 func (k *sink) Expect(int64) {}
