@@ -91,8 +91,7 @@ func (t *Throttle) Check(user, addr string, now time.Time) error {
 			continue
 		}
 		t.refill(b, l, now)
-		if b.fails >= float64(l.burst) {
-			over := b.fails - float64(l.burst) + 1
+		if over := b.fails + 1 - float64(l.burst); over > 0 {
 			wait = max(wait, time.Duration(over*float64(l.refill)))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/auth"
@@ -92,11 +93,51 @@ func (s *Server) recordAudit(r *http.Request, sw *statusWriter, n *auditNote) {
 	if p.ID == "" && p.Name == "" || login && status == http.StatusTooManyRequests {
 		return
 	}
-	e := arca.AuditEntry{Tenant: p.Tenant, PrincipalID: p.ID, PrincipalKind: p.Kind, PrincipalName: p.Name,
+	now := s.opts.Now()
+	e := arca.AuditEntry{ID: s.auditIDs.next(now), Tenant: p.Tenant, PrincipalID: p.ID, PrincipalKind: p.Kind, PrincipalName: p.Name,
 		Action: string(action), Method: r.Method, Target: r.URL.Path, Status: status,
-		RequestID: RequestID(r.Context()), RemoteAddr: n.addr, Time: s.opts.Now()}
+		RequestID: RequestID(r.Context()), RemoteAddr: n.addr, Time: now}
 	ctx := context.WithoutCancel(r.Context())
 	if err := s.opts.Directory.AppendAudit(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "record audit entry", "err", err, "action", e.Action, "target", e.Target)
 	}
+}
+
+// auditIDs hands out audit entry ids in strictly increasing order within
+// this process, so that entries of the same millisecond list in the order
+// they were recorded (arca.NewID is ordered only to the millisecond).
+type auditIDs struct {
+	mu   sync.Mutex
+	last string
+}
+
+func (a *auditIDs) next(now time.Time) string {
+	id := arca.NewID(now)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if id <= a.last {
+		id = successor(a.last)
+	}
+	a.last = id
+	return id
+}
+
+// successor returns the id one greater than id (hex digits, dashes kept).
+func successor(id string) string {
+	b := []byte(id)
+	for i := len(b) - 1; i >= 0; i-- {
+		switch {
+		case b[i] == '-':
+			continue
+		case b[i] == 'f':
+			b[i] = '0'
+			continue
+		case b[i] == '9':
+			b[i] = 'a'
+		default:
+			b[i]++
+		}
+		break
+	}
+	return string(b)
 }

@@ -102,6 +102,7 @@ type Server struct {
 
 	drainOnce sync.Once
 	drain     chan struct{}
+	auditIDs  auditIDs
 }
 
 // New returns the API with every route registered.
