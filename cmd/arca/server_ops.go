@@ -13,14 +13,16 @@ import (
 	"github.com/arcabackup/arca/internal/seal"
 	"github.com/arcabackup/arca/internal/source"
 	"github.com/arcabackup/arca/internal/source/command"
+	"github.com/arcabackup/arca/internal/source/mysql"
 	"github.com/arcabackup/arca/internal/source/postgres"
+	"github.com/arcabackup/arca/internal/source/sqlite"
 	sourcefs "github.com/arcabackup/arca/internal/source/fs"
 )
 
 // newSources lists the source kinds the server backs up; fs sources may
 // read only under fsRoots (anywhere when empty).
 func newSources(fsRoots []string) *source.Registry {
-	return source.NewRegistry(sourcefs.Driver{Roots: fsRoots}, command.New(), postgres.New())
+	return source.NewRegistry(sourcefs.Driver{Roots: fsRoots}, command.New(), postgres.New(), mysql.New(), sqlite.New())
 }
 
 // masterKey returns the key that seals the catalog's secrets: from
