@@ -13,13 +13,13 @@
 # and the bytes the second backup added and stored. Medians on stdout (markdown).
 #
 #   bench/pgdump.sh [SCRATCH]     (default /var/tmp/arca-pgbench; needs ~2 GiB)
-#   ROWS=6500000 RUNS=3 bench/pgdump.sh
+#   ROWS=7000000 RUNS=3 bench/pgdump.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 scratch=${1:-/var/tmp/arca-pgbench}
 runs=${RUNS:-3}
-rows=${ROWS:-6500000}
+rows=${ROWS:-7000000}
 db=arca_bench_pgdump
 mkdir -p "$scratch"
 eval "$("$top/scripts/services.sh" postgres)"
@@ -30,7 +30,7 @@ bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 size=$(psql "$base/postgres" -tAc "SELECT coalesce((SELECT pg_database_size(oid) FROM pg_database WHERE datname = '$db'), 0)")
-if [ "$size" -lt $((950 << 20)) ]; then
+if [ "$size" -lt $((900 << 20)) ]; then
 	echo "making $db (about 1 GB)" >&2
 	psql "$base/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 	psql "$url" <<SQL

@@ -133,3 +133,35 @@ func TestRestoreTargets(t *testing.T) {
 		t.Errorf("rows after a clean restore (-want +got):\n%s", diff)
 	}
 }
+
+// TestAllDatabases dumps every database in one stream; restoring it needs
+// target.clean (it replaces databases of the same names), so only a
+// restore without it is tried here, on a server other tests share.
+func TestAllDatabases(t *testing.T) {
+	s := testServer(t)
+	db := s.database(t, "arca_all_")
+	s.exec(t, db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (7)")
+	admin, apw := s.newUser(t, "GRANT ALL ON *.* TO USER")
+	c := config(t, mysql.Settings{URL: "mysql://" + admin + "@" + s.host + ":" + s.port, Mode: mysql.ModeAll}, apw)
+	sink := &sourcetest.Sink{}
+	meta, err := mysql.New().Backup(context.Background(), c, source.BackupOptions{}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"all-databases.sql"}, sink.Names()); diff != "" {
+		t.Errorf("streams (-want +got):\n%s", diff)
+	}
+	dump := string(sink.Data("all-databases.sql"))
+	for _, want := range []string{"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `" + db + "`", "INSERT INTO `t` VALUES"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("the dump lacks %q", want)
+		}
+	}
+	if meta["mode"] != "all" || !strings.Contains(meta["databases"], `"name":"`+db+`"`) || strings.Contains(meta["databases"], "information_schema") {
+		t.Errorf("meta = %v", meta)
+	}
+	_, err = mysql.New().Restore(context.Background(), c, sink.Reader(meta), nil)
+	if arca.ErrorCode(err) != arca.CodeInvalidArgument || !strings.Contains(arca.ErrorMessage(err), "target.clean") {
+		t.Errorf("restore of all databases without clean = %v, want INVALID_ARGUMENT naming target.clean", err)
+	}
+}
