@@ -114,7 +114,7 @@ func (s *Service) runBackup(ctx context.Context, t arca.Task, rep *task.Reporter
 	}
 	sk := s.newSink(r, rep, t.ID, src, p)
 	if p.Level != source.LevelFull {
-		sk.parent = s.parentOf(ctx, r, src)
+		sk.parent, sk.estimate = s.parentOf(ctx, r, src)
 	}
 	rep.Phase("backup")
 	meta, err := drv.Backup(ctx, cfg, source.BackupOptions{Level: p.Level}, sk)
@@ -151,12 +151,12 @@ func (s *Service) runBackup(ctx context.Context, t arca.Task, rep *task.Reporter
 }
 
 // parentOf returns the newest snapshot of src that is not copy-only and
-// still in the repository, or nil.
-func (s *Service) parentOf(ctx context.Context, r *repo.Repository, src arca.Source) *repo.ID {
+// still in the repository, with its statistics, or nil.
+func (s *Service) parentOf(ctx context.Context, r *repo.Repository, src arca.Source) (*repo.ID, *repo.SnapshotStats) {
 	snaps, _, err := s.cat.ListSnapshots(ctx, catalog.SnapshotFilter{RepositoryID: src.RepositoryID, SourceID: src.ID, Limit: 20})
 	if err != nil {
 		s.log.WarnContext(ctx, "no parent snapshot: list failed", "source", src.ID, "err", err)
-		return nil
+		return nil, nil
 	}
 	for _, sn := range snaps {
 		if sn.CopyOnly {
@@ -166,14 +166,15 @@ func (s *Service) parentOf(ctx context.Context, r *repo.Repository, src arca.Sou
 		if err != nil {
 			continue
 		}
-		if _, err := r.LoadSnapshot(ctx, id); errors.Is(err, repo.ErrSnapshotNotFound) {
+		loaded, err := r.LoadSnapshot(ctx, id)
+		if errors.Is(err, repo.ErrSnapshotNotFound) {
 			continue
 		} else if err != nil {
-			return nil
+			return nil, nil
 		}
-		return &id
+		return &id, &loaded.Stats
 	}
-	return nil
+	return nil, nil
 }
 
 // catalogSnapshot describes a repository snapshot for the catalog's cache.

@@ -24,6 +24,11 @@ type sink struct {
 	rep    *task.Reporter
 	tmpl   repo.Snapshot
 	parent *repo.ID
+	// estimate is the parent's statistics: with it the progress totals
+	// are the parent's size instead of a pre-scan's count, which would
+	// walk the whole tree a second time beside the backup (a third of the
+	// CPU of a no-change backup).
+	estimate *repo.SnapshotStats
 
 	mu       sync.Mutex
 	files    *archiver.Result // set by Files
@@ -54,7 +59,7 @@ func (k *sink) Files(ctx context.Context, paths []string, opts source.FileOption
 	}
 	k.mu.Unlock()
 	res, err := k.ar.Snapshot(ctx, paths, archiver.SnapshotOptions{Excludes: opts.Excludes, OneFileSystem: opts.OneFileSystem,
-		Parent: k.parent, Template: k.tmpl, ProgressInterval: k.svc.opts.ProgressInterval, Progress: k.report})
+		Parent: k.parent, NoScan: k.estimated(), Template: k.tmpl, ProgressInterval: k.svc.opts.ProgressInterval, Progress: k.report})
 	if err != nil {
 		return err
 	}
@@ -64,9 +69,33 @@ func (k *sink) Files(ctx context.Context, paths []string, opts source.FileOption
 	return nil
 }
 
+// estimated reports whether the parent's size stands in for the totals.
+func (k *sink) estimated() bool {
+	return k.parent != nil && usableEstimate(k.estimate)
+}
+
+func usableEstimate(e *repo.SnapshotStats) bool {
+	return e != nil && (e.TotalBytes > 0 || e.Files > 0)
+}
+
 func (k *sink) report(p archiver.Progress) {
-	k.rep.Update(arca.Progress{Phase: p.Phase, BytesDone: int64(p.BytesDone), BytesTotal: int64(p.BytesTotal),
-		ItemsDone: int64(p.FilesDone), ItemsTotal: int64(p.FilesTotal)})
+	var e *repo.SnapshotStats
+	if k.estimated() {
+		e = k.estimate
+	}
+	k.rep.Update(fileProgress(p, e))
+}
+
+// fileProgress is the task progress of a file backup. Without a pre-scan
+// the totals are estimate's (the parent's size), or what is done if more,
+// until the backup ends.
+func fileProgress(p archiver.Progress, estimate *repo.SnapshotStats) arca.Progress {
+	files, bytes := p.FilesTotal, p.BytesTotal
+	if usableEstimate(estimate) && !p.TotalsFinal {
+		files, bytes = max(estimate.Files+estimate.Others, p.FilesDone), max(estimate.TotalBytes, p.BytesDone)
+	}
+	return arca.Progress{Phase: p.Phase, BytesDone: int64(p.BytesDone), BytesTotal: int64(bytes),
+		ItemsDone: int64(p.FilesDone), ItemsTotal: int64(files)}
 }
 
 // Stream saves r as one file of the snapshot.
