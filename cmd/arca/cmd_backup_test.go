@@ -26,7 +26,7 @@ type serverCLI struct {
 func newServerCLI(t *testing.T) *serverCLI {
 	t.Helper()
 	restores := t.TempDir()
-	ts := startServer(t, serverSetup{args: []string{"--restore-root", restores, "--prune-delay", "1ms"}})
+	ts := startServer(t, serverSetup{args: []string{"--restore-root", restores, "--prune-delay", "1ms", "--allow-command-sources"}})
 	c := newCLI(t)
 	c.env["ARCA_URL"], c.env["ARCA_TOKEN"] = ts.URL, ts.Token
 	c.env["ARCA_REPOSITORY_PASSWORD"] = "cli-repo-pass"

@@ -173,7 +173,7 @@ func TestKillServerMidBackup(t *testing.T) {
 	}
 	ctx := context.Background()
 	data, token, restores := t.TempDir(), newToken(t), t.TempDir()
-	proc, url := startServerProcess(t, data, token, "--restore-root", restores)
+	proc, url := startServerProcess(t, data, token, "--restore-root", restores, "--allow-command-sources")
 	c, err := apiclient.New(url, apiclient.Options{Token: token})
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestKillServerMidBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := startServer(t, serverSetup{data: data, token: token, args: []string{"--restore-root", restores}})
+	second := startServer(t, serverSetup{data: data, token: token, args: []string{"--restore-root", restores, "--allow-command-sources"}})
 	w.c = second.Client
 	task := w.wait(t, acc.Task.ID)
 	if task.State != "failed" || task.Error == nil || task.Error.Code != string(arca.CodeInterrupted) {

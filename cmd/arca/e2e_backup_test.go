@@ -31,7 +31,7 @@ type backupWorld struct {
 func newBackupWorld(t *testing.T, s3 bool, args ...string) *backupWorld {
 	t.Helper()
 	restores := t.TempDir()
-	ts := startServer(t, serverSetup{args: append([]string{"--restore-root", restores, "--prune-delay", "1ms"}, args...)})
+	ts := startServer(t, serverSetup{args: append([]string{"--restore-root", restores, "--prune-delay", "1ms", "--allow-command-sources"}, args...)})
 	w := &backupWorld{ts: ts, c: ts.Client, restores: restores}
 	req := serverapi.RepositoryCreate{Name: "main", Kind: "local", Path: filepath.Join(t.TempDir(), "repo"), Password: "repo-pass-" + t.Name()}
 	if s3 {

@@ -31,6 +31,7 @@ type serverConfig struct {
 	CPUProfile        string
 	RestoreRoots      []string
 	FSRoots           []string
+	AllowCommands     bool
 	PruneDelay        time.Duration
 	AdminUser         string
 	AdminPasswordFile string
@@ -52,6 +53,7 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.StringSliceVar(&c.RestoreRoots, "restore-root", nil, "directory restores may write under (repeat, or separate with commas; default <data>/restores)")
 	fs.StringSliceVar(&c.FSRoots, "fs-root", nil, "directory fs sources may back up (repeat, or separate with commas; default: anywhere the server can read — restrict it on a server shared by tenants)")
+	fs.BoolVar(&c.AllowCommands, "allow-command-sources", false, "allow sources of kind command: they run any program as the server's user, with the rights of whoever may create or restore them")
 	fs.DurationVar(&c.PruneDelay, "prune-delay", 0, "prune's safety delay between marking unused data and deleting it (default 24h)")
 	fs.StringVar(&c.AdminUser, "admin-user", "", "on first start, create this admin user (password from ARCA_ADMIN_PASSWORD or --admin-password-file)")
 	fs.StringVar(&c.AdminPasswordFile, "admin-password-file", "", "file holding the password of --admin-user")

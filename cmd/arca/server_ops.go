@@ -92,6 +92,6 @@ func (m *Main) newOps(c serverConfig, cat ops.Catalog, box *seal.Box, log *slog.
 	if len(roots) == 0 {
 		roots = []string{filepath.Join(c.Data, "restores")}
 	}
-	return ops.NewService(cat, repos, newSources(c.FSRoots), box, ops.Options{RestoreRoots: roots, PruneDelay: c.PruneDelay,
+	return ops.NewService(cat, repos, newSources(c.FSRoots), box, ops.Options{RestoreRoots: roots, ReadRoots: c.FSRoots, AllowCommands: c.AllowCommands, PruneDelay: c.PruneDelay,
 		Version: m.Version, Logger: log, Now: m.Now}), nil
 }

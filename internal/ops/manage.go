@@ -186,6 +186,9 @@ func (s *Service) checkSource(ctx context.Context, src arca.Source, secret strin
 	if err := drv.Validate(src.Settings); err != nil {
 		return src, err
 	}
+	if err := s.checkLocal(drv, src.Kind, src.Settings); err != nil {
+		return src, err
+	}
 	if !skipProbe {
 		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := drv.Probe(pctx, source.Config{Source: src, Secret: secret})
@@ -216,3 +219,25 @@ func probeFailed(src arca.Source, err error) error {
 	return err
 }
 
+
+// checkLocal refuses command sources unless allowed, and server files
+// outside the read roots.
+func (s *Service) checkLocal(drv source.Driver, kind arca.SourceKind, settings json.RawMessage) error {
+	if kind == arca.SourceCommand && !s.opts.AllowCommands {
+		return invalid("kind", "This server does not run command sources (they run any program as the server's user): an administrator can allow them with --allow-command-sources.")
+	}
+	lp, ok := drv.(source.LocalPaths)
+	if !ok || len(s.opts.ReadRoots) == 0 {
+		return nil
+	}
+	paths, err := lp.ReadPaths(settings)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if !within(p, s.opts.ReadRoots) {
+			return invalid("settings.path", "%q is outside the directories this server reads sources from (%s); an administrator can add one with --fs-root.", p, strings.Join(s.opts.ReadRoots, ", "))
+		}
+	}
+	return nil
+}

@@ -50,6 +50,9 @@ func (s *Service) RestoreSpec(snap arca.Snapshot, p RestoreParams) (task.Spec, e
 	if _, err := restorer.ParseOverwrite(p.Overwrite); err != nil {
 		return task.Spec{}, invalid("overwrite", "The overwrite policy %q is unknown: use never, if-changed or always.", p.Overwrite)
 	}
+	if err := s.checkRestoreKind(snap.SourceKind, p.Target); err != nil {
+		return task.Spec{}, err
+	}
 	if isFiles(snap.SourceKind) || p.Target.Path != "" {
 		target, err := s.CheckTarget(p.Target.Path)
 		if err != nil {
@@ -94,19 +97,62 @@ func (s *Service) CheckTarget(target string) (string, error) {
 	if err != nil {
 		return "", invalid("target.path", "The restore target %q cannot be resolved: %v.", target, err)
 	}
-	for _, root := range s.opts.RestoreRoots {
-		rr, err := resolveExisting(filepath.Clean(root))
-		if err != nil {
-			continue
-		}
-		if rel, err := filepath.Rel(rr, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return clean, nil
-		}
+	if within(real, s.opts.RestoreRoots) {
+		return clean, nil
 	}
 	if len(s.opts.RestoreRoots) == 0 {
 		return "", invalid("target.path", "This server allows no restore targets: start it with --restore-root DIR (or ARCA_RESTORE_ROOTS) to allow restores under DIR.")
 	}
 	return "", invalid("target.path", "The restore target %q is outside the directories this server restores into (%s): choose a path under one of them, or add a --restore-root.", target, strings.Join(s.opts.RestoreRoots, ", "))
+}
+
+// within reports whether the resolved path real lies within one of roots
+// (each resolved too).
+func within(p string, roots []string) bool {
+	real, err := resolveExisting(filepath.Clean(p))
+	if err != nil {
+		return false
+	}
+	for _, root := range roots {
+		rr, err := resolveExisting(filepath.Clean(root))
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(rr, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRestoreKind refuses restores of command snapshots unless commands
+// are allowed, and holds the server files a kind's restore writes to the
+// restore roots.
+func (s *Service) checkRestoreKind(kind arca.SourceKind, target RestoreTarget) error {
+	if isFiles(kind) {
+		return nil
+	}
+	if kind == arca.SourceCommand && !s.opts.AllowCommands {
+		return invalid("snapshot_id", "This server does not run commands: an administrator can allow them with --allow-command-sources.")
+	}
+	drv, err := s.sources.Driver(kind)
+	if err != nil {
+		return err
+	}
+	lp, ok := drv.(source.LocalPaths)
+	if !ok {
+		return nil
+	}
+	paths, err := lp.WritePaths(target.Options)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if _, err := s.CheckTarget(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveExisting resolves symbolic links in the longest existing prefix
@@ -230,6 +276,9 @@ func addResult(sum, r *restorer.Result) {
 }
 
 func (s *Service) restoreSource(ctx context.Context, r *repo.Repository, rep *task.Reporter, sn *repo.Snapshot, p RestoreParams) (task.Outcome, error) {
+	if err := s.checkRestoreKind(arca.SourceKind(sn.SourceKind), p.Target); err != nil {
+		return task.Outcome{}, err // again: the settings may have changed since the task was queued
+	}
 	drv, err := s.sources.Driver(arca.SourceKind(sn.SourceKind))
 	if err != nil {
 		return task.Outcome{}, err

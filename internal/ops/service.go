@@ -42,6 +42,12 @@ type Options struct {
 	// RestoreRoots are the directories restores may write under; a target
 	// outside all of them is refused.
 	RestoreRoots []string
+	// ReadRoots, when set, are the only directories sources may read
+	// server files under (kinds implementing source.LocalPaths).
+	ReadRoots []string
+	// AllowCommands lets command sources (which run any program as the
+	// server's user) be created, backed up and restored.
+	AllowCommands bool
 	// PruneDelay is prune's safety delay (0: the pruner's default).
 	PruneDelay time.Duration
 	Hostname   string // recorded on snapshots (default os.Hostname)

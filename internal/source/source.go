@@ -170,3 +170,15 @@ func (r *Registry) Kinds() []arca.SourceKind {
 	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
 	return ks
 }
+
+// LocalPaths is implemented by kinds that read or write files of the
+// server itself (sqlite), so that the server can hold them to the
+// directories it allows (--fs-root for reading, --restore-root for
+// restores).
+type LocalPaths interface {
+	// ReadPaths returns the server files a source with these settings
+	// reads.
+	ReadPaths(settings json.RawMessage) ([]string, error)
+	// WritePaths returns the server files a restore to target writes.
+	WritePaths(target json.RawMessage) ([]string, error)
+}
