@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ var snapshotTests = []test{
 	{"Delete", testSnapshotDelete},
 	{"Replace", testSnapshotReplace},
 	{"ReplaceAtomic", testSnapshotReplaceAtomic},
+	{"ReplaceRace", testSnapshotReplaceRace},
 }
 
 // snapID is the 64-hex-digit snapshot id that name stands for.
@@ -476,4 +478,48 @@ func testSnapshotTagChanges(t *testing.T, open Opener) {
 	check("replaced", "keep")
 	check("replaced", "new")
 	check("replaced", "rebuilt", c.ID)
+}
+
+// testSnapshotReplaceRace: rebuilds of one repository's cache running at
+// once leave exactly the snapshots of one of them, never a mix.
+func testSnapshotReplaceRace(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	r := e.newRepo("acme", "nas")
+	for round := range 5 {
+		sets := make([][]arca.Snapshot, 3)
+		for i := range sets {
+			for j := range 20 {
+				// Half of each set is shared with the others, half its own.
+				name := fmt.Sprint("shared", round, "-", j)
+				if j%2 == 1 {
+					name = fmt.Sprint("own", round, "-", i, "-", j)
+				}
+				sets[i] = append(sets[i], snap(r, arca.Source{}, name, base.Add(time.Duration(j)*time.Second)))
+			}
+		}
+		errs := make([]error, len(sets))
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range sets {
+			wg.Go(func() {
+				<-start
+				errs[i] = e.s.ReplaceSnapshots(e.ctx, r.ID, sets[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: ReplaceSnapshots %d: %v", round, i, err)
+			}
+		}
+		got := snapIDs(e.listAll(catalog.SnapshotFilter{RepositoryID: r.ID}, 100))
+		match := false
+		for _, set := range sets {
+			match = match || cmp.Diff(snapIDs(newestFirst(set)), got) == ""
+		}
+		if !match {
+			t.Errorf("round %d: after concurrent replaces the cache holds %d snapshots, not one replace's 20", round, len(got))
+		}
+	}
 }

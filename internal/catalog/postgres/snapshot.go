@@ -33,7 +33,7 @@ func (db *DB) PutSnapshot(ctx context.Context, s arca.Snapshot) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		tenant, err := repositoryTenant(ctx, tx, s.RepositoryID)
+		tenant, err := repositoryTenant(ctx, tx, s.RepositoryID, "FOR KEY SHARE")
 		if err != nil {
 			return err
 		}
@@ -47,11 +47,13 @@ func (db *DB) PutSnapshot(ctx context.Context, s arca.Snapshot) error {
 }
 
 // repositoryTenant returns the tenant of a repository, or NOT_FOUND, and
-// locks its row in key-share mode (the repository cannot be deleted under
-// the snapshots being cached).
-func repositoryTenant(ctx context.Context, tx pgx.Tx, id string) (string, error) {
+// locks its row with lock until the transaction ends: "FOR KEY SHARE" so
+// that the repository cannot be deleted under the snapshots being cached,
+// "FOR NO KEY UPDATE" to also serialise the rebuilds of its cache (two
+// replaces running at once would leave the union of their snapshots).
+func repositoryTenant(ctx context.Context, tx pgx.Tx, id, lock string) (string, error) {
 	var tenant string
-	err := tx.QueryRow(ctx, `SELECT tenant FROM repositories WHERE id = $1 FOR KEY SHARE`, id).Scan(&tenant)
+	err := tx.QueryRow(ctx, `SELECT tenant FROM repositories WHERE id = $1 `+lock, id).Scan(&tenant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", catalog.RepositoryNotFound(id)
 	}
@@ -209,7 +211,7 @@ func (db *DB) ReplaceSnapshots(ctx context.Context, repositoryID string, snaps [
 		}
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tenant, err := repositoryTenant(ctx, tx, repositoryID)
+		tenant, err := repositoryTenant(ctx, tx, repositoryID, "FOR NO KEY UPDATE")
 		if err != nil {
 			return err
 		}
