@@ -12,7 +12,7 @@ import (
 type ResourceFilter struct {
 	Tenant string // "" = every tenant (admins)
 	After  string // cursor: ids after this one, ascending
-	Limit  int    // 0 = driver default (100)
+	Limit  int    // 0 = driver default (100); at most 1000 (ListLimit)
 }
 
 // RepositoryStore persists registered repositories.
@@ -80,7 +80,7 @@ type SnapshotFilter struct {
 	// previous page, encoded by the driver as returned in
 	// SnapshotPage.Next; pages go newest first.
 	After string
-	Limit int // 0 = driver default (100)
+	Limit int // 0 = driver default (100); at most 1000 (ListLimit)
 }
 
 // SnapshotStore is the catalog's cache of the snapshots in repositories.
