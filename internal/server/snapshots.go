@@ -88,22 +88,9 @@ func (s *Server) snapshotByPrefix(ctx context.Context, prefix string) (arca.Snap
 	if err != nil {
 		return arca.Snapshot{}, err
 	}
-	var found []arca.Snapshot
-	f := catalog.SnapshotFilter{Tenant: tenant, Limit: 1000}
-	for {
-		page, next, err := s.opts.Catalog.ListSnapshots(ctx, f)
-		if err != nil {
-			return arca.Snapshot{}, err
-		}
-		for _, sn := range page {
-			if strings.HasPrefix(sn.ID, prefix) {
-				found = append(found, sn)
-			}
-		}
-		if next == "" || len(found) > 1 {
-			break
-		}
-		f.After = next
+	found, _, err := s.opts.Catalog.ListSnapshots(ctx, catalog.SnapshotFilter{Tenant: tenant, IDPrefix: prefix, Limit: 2})
+	if err != nil {
+		return arca.Snapshot{}, err
 	}
 	switch len(found) {
 	case 0:
