@@ -14,6 +14,7 @@ import (
 )
 
 type loginFlags struct {
+	user        string
 	token       string
 	fingerprint string
 	yes         bool
@@ -23,15 +24,18 @@ func newLoginCmd(m *Main) *cobra.Command {
 	var f loginFlags
 	cmd := &cobra.Command{
 		Use:   "login URL",
-		Short: "Store a server's URL and API token after checking them",
-		Long: "Check the token against the server, then store URL, token and the server's pinned certificate\n" +
-			"fingerprint in ~/.config/arca/config.json (mode 0600; ARCA_CONFIG names another file).\n\n" +
-			"The token comes from --token, ARCA_TOKEN, or a prompt. For an https server whose certificate the\n" +
+		Short: "Log in to a server with a username and password, or an API token",
+		Long: "Log in with --user (or ARCA_USER) and a password (ARCA_PASSWORD or a prompt), which opens a session,\n" +
+			"or check an API token (--token, ARCA_TOKEN, or a prompt); then store URL, session or token and the\n" +
+			"server's pinned certificate fingerprint in ~/.config/arca/config.json (mode 0600; ARCA_CONFIG names\n" +
+			"another file). A session ends after a while without use and at its absolute expiry: log in again.\n\n" +
+			"For an https server whose certificate the\n" +
 			"system does not trust (a self-signed one), pass the fingerprint `arca server` printed with\n" +
 			"--fingerprint, or confirm the one shown (--yes accepts it without asking).",
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error { return m.login(cmd.Context(), a[0], f) },
 	}
+	cmd.Flags().StringVarP(&f.user, "user", "u", "", "username: log in with a password (prompted, or ARCA_PASSWORD)")
 	cmd.Flags().StringVar(&f.token, "token", "", "API token (arca_...)")
 	cmd.Flags().StringVar(&f.fingerprint, "fingerprint", "", "SHA-256 fingerprint of the server's certificate to pin")
 	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "trust the certificate fingerprint shown without asking")
@@ -41,18 +45,14 @@ func newLoginCmd(m *Main) *cobra.Command {
 func (m *Main) login(ctx context.Context, url string, f loginFlags) error {
 	url = strings.TrimRight(url, "/")
 	in := bufio.NewReader(m.Stdin)
-	token := f.token
-	if token == "" {
-		token = m.Getenv("ARCA_TOKEN")
-	}
-	if token == "" {
-		t, err := m.prompt(in, "API token: ", true)
-		if err != nil {
-			return err
-		}
-		token = t
+	if f.user == "" && f.token == "" {
+		f.user = m.Getenv("ARCA_USER")
 	}
 	fp, err := m.pinFor(ctx, in, url, f)
+	if err != nil {
+		return err
+	}
+	token, err := m.credential(ctx, in, url, fp, f)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (m *Main) login(ctx context.Context, url string, f loginFlags) error {
 	}
 	who, err := c.WhoAmI(ctx)
 	if err != nil {
-		return fmt.Errorf("check the token against %s: %w", url, err)
+		return fmt.Errorf("check the credentials against %s: %w", url, err)
 	}
 	path, err := m.saveConfig(clientConfig{URL: url, Token: token, Fingerprint: fp})
 	if err != nil {
@@ -71,6 +71,39 @@ func (m *Main) login(ctx context.Context, url string, f loginFlags) error {
 	fmt.Fprintf(m.Stdout, "Logged in to %s as %s (%s, tenant %s, roles %s). Settings saved in %s.\n",
 		url, who.Name, who.ID, who.Tenant, strings.Join(who.Roles, ","), path)
 	return nil
+}
+
+// credential returns the bearer credential to store: a new session of
+// f.user (password from ARCA_PASSWORD or a prompt), or the API token of
+// --token, ARCA_TOKEN or a prompt.
+func (m *Main) credential(ctx context.Context, in *bufio.Reader, url, fp string, f loginFlags) (string, error) {
+	if f.user == "" {
+		token := f.token
+		if token == "" {
+			token = m.Getenv("ARCA_TOKEN")
+		}
+		if token == "" {
+			return m.prompt(in, "API token: ", true)
+		}
+		return token, nil
+	}
+	password := m.Getenv("ARCA_PASSWORD")
+	if password == "" {
+		p, err := m.prompt(in, "Password for "+f.user+": ", true)
+		if err != nil {
+			return "", err
+		}
+		password = p
+	}
+	c, err := apiclient.New(url, apiclient.Options{Fingerprint: fp, UserAgent: "arca-cli/" + m.Version})
+	if err != nil {
+		return "", err
+	}
+	s, err := c.Login(ctx, f.user, password)
+	if err != nil {
+		return "", fmt.Errorf("log in to %s as %s: %w", url, f.user, err)
+	}
+	return s.Token, nil
 }
 
 // pinFor returns the fingerprint to pin for url: the given one, none for

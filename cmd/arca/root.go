@@ -20,6 +20,9 @@ func (m *Main) newRoot() *cobra.Command {
 	verbs := []func(*Main) *cobra.Command{
 		newServerCmd,
 		newLoginCmd,
+		newTenantCmd,
+		newUserCmd,
+		newTokenCmd,
 		newTaskCmd,
 		newSelftestCmd,
 		newRepoCmd,
