@@ -218,3 +218,25 @@ func TestKillServerMidBackup(t *testing.T) {
 	}
 	backupResult(t, w.wait(t, again.Task.ID))
 }
+
+func TestCreateRepositoryIdempotent(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	ctx := context.Background()
+	req := serverapi.RepositoryCreate{Name: "once", Kind: "local", Path: filepath.Join(t.TempDir(), "repo"), Password: "pw-idem"}
+	first, err := ts.Client.CreateRepository(ctx, req, apiclient.IdempotencyKey("k-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ts.Client.CreateRepository(ctx, req, apiclient.IdempotencyKey("k-1"))
+	if err != nil {
+		t.Fatalf("retry with the same key: %v", err)
+	}
+	if again.Repository.ID != first.Repository.ID || again.Task.ID != first.Task.ID || !again.Replayed {
+		t.Errorf("retry: repository %s task %s replayed %v; want %s %s true", again.Repository.ID, again.Task.ID, again.Replayed, first.Repository.ID, first.Task.ID)
+	}
+	req.Path = filepath.Join(t.TempDir(), "other")
+	_, err = ts.Client.CreateRepository(ctx, req, apiclient.IdempotencyKey("k-1"))
+	wantCode(t, "same key, other body", err, arca.CodeIdempotencyKeyReused)
+	_, err = ts.Client.CreateRepository(ctx, req)
+	wantCode(t, "same name, no key", err, arca.CodeAlreadyExists)
+}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -30,6 +32,7 @@ type createRepositoryInput struct {
 
 type repositoryCreatedOutput struct {
 	Location string `header:"Location" doc:"Path of the task that initialises or attaches the repository."`
+	Replayed string `header:"Idempotent-Replayed"`
 	Body     serverapi.RepositoryCreated
 }
 
@@ -109,20 +112,50 @@ func (s *Server) createRepository(ctx context.Context, in *createRepositoryInput
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	if in.IdempotencyKey != "" {
+		// A retry must find the same registration: its id derives from
+		// the key.
+		reg.ID = idempotentID(tenant, "repository", in.IdempotencyKey)
+		if reg.Secret, err = s.opts.Ops.Repos().SealSecret(reg.ID, arca.RepositorySecret{Password: b.Password, AccessKey: b.AccessKey, SecretKey: b.SecretKey}); err != nil {
+			return nil, s.fail(ctx, err)
+		}
+	}
+	created := true
 	if err := s.opts.Catalog.CreateRepository(ctx, reg); err != nil {
-		return nil, s.fail(ctx, err)
+		existing, gerr := s.opts.Catalog.GetRepository(ctx, reg.ID)
+		if in.IdempotencyKey == "" || !errors.Is(err, arca.ErrAlreadyExists) || gerr != nil {
+			return nil, s.fail(ctx, err)
+		}
+		reg, created = existing, false
 	}
 	spec, err := ops.RepositorySpec(reg, ops.OpRepositoryInit, ops.RepositoryInitParams{RepoParams: ops.RepoParams{RepositoryID: reg.ID}, Attach: b.Attach})
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	started, err := s.StartTask(ctx, StartHeaders{}, spec, nil)
-	if err != nil {
-		_ = s.opts.Catalog.DeleteRepository(context.WithoutCancel(ctx), reg.ID)
-		return nil, err
+	// Secrets take no part in the request's identity (its hash is stored).
+	b.Password, b.AccessKey, b.SecretKey = "", "", ""
+	started, err := s.StartTask(ctx, in.StartHeaders, spec, b)
+	if err != nil || (created && started.Replayed != "") {
+		// A new row whose task already existed (a retry after the first
+		// registration was removed) or no task at all: drop the row.
+		if created {
+			_ = s.opts.Catalog.DeleteRepository(context.WithoutCancel(ctx), reg.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return &repositoryCreatedOutput{Location: started.Location,
+	return &repositoryCreatedOutput{Location: started.Location, Replayed: started.Replayed,
 		Body: serverapi.RepositoryCreated{Repository: wireRepository(reg), Task: started.Body}}, nil
+}
+
+// idempotentID derives a resource id from the tenant and an idempotency
+// key: a UUID of version 8 (RFC 9562) from SHA-256.
+func idempotentID(tenant, kind, key string) string {
+	h := sha256.Sum256([]byte(tenant + "\x00" + kind + "\x00" + key))
+	h[6] = (h[6] & 0x0f) | 0x80
+	h[8] = (h[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 func (s *Server) listRepositories(ctx context.Context, in *pageInput) (*repositoryListOutput, error) {
