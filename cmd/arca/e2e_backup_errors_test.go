@@ -165,6 +165,29 @@ func TestRestoreTargetRefused(t *testing.T) {
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("a refused restore wrote %d entries outside the roots", len(entries))
 	}
+
+	// Only some paths: each lands at its own place under the target.
+	sub := filepath.Join(w.restores, "part")
+	acc, err = w.c.Restore(ctx, serverapi.RestoreRequest{SnapshotID: snap, Paths: []string{"data/d0"}, Target: serverapi.RestoreTarget{Path: sub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := w.wait(t, acc.Task.ID); task.State != "succeeded" {
+		t.Fatalf("partial restore: %s %+v", task.State, task.Error)
+	}
+	if _, err := os.Stat(filepath.Join(sub, "data", "d0", "f0.bin")); err != nil {
+		t.Errorf("partial restore: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(sub, "data", "d1")); !os.IsNotExist(err) {
+		t.Errorf("partial restore wrote an unselected directory (%v)", err)
+	}
+	acc, err = w.c.Restore(ctx, serverapi.RestoreRequest{SnapshotID: snap, Paths: []string{"data/nope"}, Target: serverapi.RestoreTarget{Path: sub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := w.wait(t, acc.Task.ID); task.State != "failed" || task.Error == nil || task.Error.Code != string(arca.CodeInvalidArgument) {
+		t.Errorf("restore of a missing path: %s %+v", task.State, task.Error)
+	}
 }
 
 func TestKillServerMidBackup(t *testing.T) {

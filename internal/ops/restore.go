@@ -207,7 +207,10 @@ func (s *Service) restoreFiles(ctx context.Context, r *repo.Repository, rep *tas
 	}
 	ow, _ := restorer.ParseOverwrite(p.Overwrite)
 	rs := restorer.New(r)
-	jobs, err := restoreJobs(ctx, rs, sn.Tree, target, p.Paths)
+	jobs, err := rs.Select(ctx, sn.Tree, target, p.Paths)
+	if errors.Is(err, restorer.ErrNoSuchPath) {
+		return task.Outcome{}, invalid("paths", "%v.", err)
+	}
 	if err != nil {
 		return task.Outcome{}, err
 	}
@@ -217,12 +220,12 @@ func (s *Service) restoreFiles(ctx context.Context, r *repo.Repository, rep *tas
 	}}
 	total := &restorer.Result{}
 	for _, j := range jobs {
-		opts.Path = j.path
-		if err := os.MkdirAll(j.target, 0o700); err != nil {
+		opts.Path = j.Path
+		if err := os.MkdirAll(j.Target, 0o700); err != nil {
 			return task.Outcome{}, fmt.Errorf("create restore target: %w", err)
 		}
-		res, err := rs.Restore(ctx, sn.Tree, j.target, opts)
-		addResult(total, res)
+		res, err := rs.Restore(ctx, sn.Tree, j.Target, opts)
+		total.Add(res)
 		if err != nil {
 			return task.Outcome{}, err
 		}
@@ -233,46 +236,6 @@ func (s *Service) restoreFiles(ctx context.Context, r *repo.Repository, rep *tas
 	}
 	out.Partial = total.FailureCount > 0
 	return out, nil
-}
-
-type restoreJob struct{ path, target string }
-
-// restoreJobs puts each selected path at its own place under target: a
-// directory's content into target/path, a file into target/dir(path).
-func restoreJobs(ctx context.Context, rs *restorer.Restorer, root repo.ID, target string, paths []string) ([]restoreJob, error) {
-	if len(paths) == 0 {
-		return []restoreJob{{target: target}}, nil
-	}
-	jobs := make([]restoreJob, 0, len(paths))
-	for i, p := range paths {
-		n, err := rs.Lookup(ctx, root, p)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, invalid(fmt.Sprintf("paths[%d]", i), "The snapshot has no path %q.", p)
-		}
-		if err != nil {
-			return nil, err
-		}
-		dir := p
-		if n != nil && n.Type != tree.TypeDir {
-			dir = path.Dir(p)
-		}
-		jobs = append(jobs, restoreJob{path: p, target: filepath.Join(target, filepath.FromSlash(dir))})
-	}
-	return jobs, nil
-}
-
-func addResult(sum, r *restorer.Result) {
-	if r == nil {
-		return
-	}
-	sum.Files += r.Files
-	sum.Dirs += r.Dirs
-	sum.Links += r.Links
-	sum.Others += r.Others
-	sum.Skipped += r.Skipped
-	sum.Bytes += r.Bytes
-	sum.FailureCount += r.FailureCount
-	sum.Failures = append(sum.Failures, r.Failures...)
 }
 
 func (s *Service) restoreSource(ctx context.Context, r *repo.Repository, rep *task.Reporter, sn *repo.Snapshot, p RestoreParams) (task.Outcome, error) {
