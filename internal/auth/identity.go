@@ -40,7 +40,13 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against for unknown users
+
+	sweepMu   sync.Mutex
+	lastSweep time.Time
 }
+
+// sweepEvery is how often a login also deletes the sessions that ended.
+const sweepEvery = time.Hour
 
 // NewService returns the identity service over store.
 func NewService(store catalog.IdentityStore, opts ServiceOptions) *Service {
@@ -94,8 +100,27 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		return "", arca.Session{}, arca.User{}, errLogin
 	}
 	s.throttle.Succeed(username, addr)
+	s.maybeSweep(ctx)
 	tok, sess, err := s.sessions.Start(ctx, u)
 	return tok, sess, u, err
+}
+
+// maybeSweep deletes ended sessions at most once per sweepEvery, on the
+// way of a login (no background goroutine to own).
+func (s *Service) maybeSweep(ctx context.Context) {
+	now := s.now()
+	s.sweepMu.Lock()
+	due := now.Sub(s.lastSweep) >= sweepEvery
+	if due {
+		s.lastSweep = now
+	}
+	s.sweepMu.Unlock()
+	if !due {
+		return
+	}
+	if _, err := s.store.DeleteStaleSessions(ctx, now, s.sessions.opts.Idle); err != nil {
+		s.log.WarnContext(ctx, "delete ended sessions", "err", err)
+	}
 }
 
 func (s *Service) dummyHash() string {
@@ -308,10 +333,6 @@ func (s *Service) BootstrapAdmin(ctx context.Context, username, password string)
 	return true, nil
 }
 
-// Sweep deletes sessions past their expiry; the server runs it now and then.
-func (s *Service) Sweep(ctx context.Context) (int, error) {
-	return s.store.DeleteStaleSessions(ctx, s.now(), s.sessions.opts.Idle)
-}
 
 // IdleTimeout is how long a session may go unused.
 func (s *Service) IdleTimeout() time.Duration { return s.sessions.opts.Idle }

@@ -23,6 +23,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestIDFrom(r.Header.Get(serverapi.HeaderRequestID), func() string { return arca.NewID(start) })
 	sw := &statusWriter{ResponseWriter: w}
 	setHeaders(sw.Header(), id, r.URL.Path)
+	if r.TLS != nil {
+		sw.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	note := &auditNote{addr: remoteHost(r.RemoteAddr)}
 	r = r.WithContext(withNote(WithRequestID(r.Context(), id), note))
 	defer func() {
