@@ -263,3 +263,35 @@ func TestCreateRepositoryIdempotent(t *testing.T) {
 	_, err = ts.Client.CreateRepository(ctx, req)
 	wantCode(t, "same name, no key", err, arca.CodeAlreadyExists)
 }
+
+// TestAttachRebuildsSnapshotList: the catalog's snapshot list is a cache
+// of the repository; attaching a repository rebuilds it from the
+// repository alone.
+func TestAttachRebuildsSnapshotList(t *testing.T) {
+	w := newBackupWorld(t, false)
+	ctx := context.Background()
+	src := w.fsSource(t, "data", randomFiles(5, 2, 1000))
+	for range 2 {
+		acc, err := w.c.BackupSource(ctx, src.ID, serverapi.BackupRequest{Tags: []string{"t"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		backupResult(t, w.wait(t, acc.Task.ID))
+	}
+	other := startServer(t, serverSetup{}) // a new server, an empty catalog
+	acc, err := other.Client.CreateRepository(ctx, serverapi.RepositoryCreate{Name: "found", Kind: "local", Path: w.repo.Path, Password: "repo-pass-" + t.Name(), Attach: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := other.Client.WaitTask(ctx, acc.Task.ID)
+	if err != nil || task.State != "succeeded" {
+		t.Fatalf("attach: %v %s %+v", err, task.State, task.Error)
+	}
+	snaps, err := other.Client.AllSnapshots(ctx, apiclient.SnapshotFilter{RepositoryID: acc.Repository.ID, Tag: "t"})
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("snapshots after attach: %d (%v), want 2", len(snaps), err)
+	}
+	if snaps[0].SourceID != src.ID || snaps[0].Stats == nil || snaps[0].TaskID == "" {
+		t.Errorf("rebuilt snapshot lacks its source, stats or task: %+v", snaps[0])
+	}
+}
