@@ -139,3 +139,20 @@ func TestPrivateDir(t *testing.T) {
 		t.Errorf("dir still there: %v", err)
 	}
 }
+
+func TestLastLines(t *testing.T) {
+	cases := []struct {
+		in   string
+		n, m int
+		want string
+	}{
+		{"a\nb\nc\n", 2, 100, "…\nb\nc"},
+		{"a\nb", 5, 100, "a\nb"},
+		{"0123456789", 5, 4, "…6789"},
+	}
+	for _, c := range cases {
+		if diff := cmp.Diff(c.want, LastLines(c.in, c.n, c.m)); diff != "" {
+			t.Errorf("LastLines(%q, %d, %d) (-want +got):\n%s", c.in, c.n, c.m, diff)
+		}
+	}
+}

@@ -48,3 +48,17 @@ func LastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// LastLines returns the last n lines of s, and at most max bytes of them,
+// for a message.
+func LastLines(s string, n, max int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	out := strings.Join(lines, "\n")
+	if len(out) > max {
+		out = "…" + out[len(out)-max:]
+	}
+	return out
+}

@@ -214,7 +214,7 @@ func failed(c source.Config, what string, err error) error {
 			Message: fmt.Sprintf("The %s of %s cannot be run (%s): install %s or fix the source's settings.", what, c.Name(), c.Scrub(ee.Err.Error()), ee.Program)}
 	}
 	return &arca.Error{Code: arca.CodeUnavailable, Err: errors.New(c.Scrub(err.Error())),
-		Message: fmt.Sprintf("The %s of %s (%s) failed with exit status %d: %s", what, c.Name(), ee.Program, ee.Code, c.Scrub(tailOrNone(ee.Stderr)))}
+		Message: fmt.Sprintf("The %s of %s (%s) failed with exit status %d: %s", what, c.Name(), ee.Program, ee.Code, c.Scrub(tailOrNone(child.LastLines(ee.Stderr, 10, 1000))))}
 }
 
 func tailOrNone(s string) string {

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,8 @@ func TestProbeErrors(t *testing.T) {
 			[]string{"arca_no_such_db"}},
 		{"missing tools", postgres.Settings{URL: urlFor(t, admin, "", db), BinDir: "/nonexistent/bin"}, "", arca.CodeUnavailable,
 			[]string{"pg_dump", "/nonexistent/bin", "install"}},
+		{"tools older than the server", postgres.Settings{URL: urlFor(t, admin, "", db), BinDir: fakeTools(t, "9.6.24")}, "", arca.CodeUnavailable,
+			[]string{"pg_dump 9.6", "cannot dump the PostgreSQL", "postgresql-client-"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,4 +137,18 @@ func TestRestoreRefusesExistingDatabase(t *testing.T) {
 	if diff := cmp.Diff(1, n); diff != "" {
 		t.Errorf("rows after a clean restore (-want +got):\n%s", diff)
 	}
+}
+
+// fakeTools makes a directory of client tools that claim to be of
+// version v (and do nothing else).
+func fakeTools(t *testing.T, v string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"pg_dump", "pg_dumpall", "pg_restore", "psql"} {
+		script := "#!/bin/sh\necho '" + name + " (PostgreSQL) " + v + "'\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -114,8 +115,8 @@ func passfileEscape(s string) string {
 // toolError turns a failed tool into the error a user sees, classifying
 // its standard error.
 func toolError(c source.Config, err error) error {
-	ee, ok := err.(*child.ExitError)
-	if !ok {
+	var ee *child.ExitError
+	if !errors.As(err, &ee) {
 		return err
 	}
 	prog := filepath.Base(ee.Program)
