@@ -112,7 +112,7 @@ func (Driver) Backup(ctx context.Context, c source.Config, opts source.BackupOpt
 	if err != nil {
 		return nil, s.toolError(err)
 	}
-	m := source.Meta{"engine": sv.Engine, "server_version": sv.Version, "mode": p.Mode}
+	m := source.Meta{"engine": sv.Engine, "server_version": sv.Version, "mode": p.Mode, "tool_version": s.tools.version(ctx)}
 	if err := m.SetJSON("databases", sv.Databases); err != nil {
 		return nil, err
 	}

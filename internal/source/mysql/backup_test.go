@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,5 +200,8 @@ func checkMeta(t *testing.T, s server, db string, meta source.Meta) {
 	got := map[string]string{"engine": meta["engine"], "server_version": meta["server_version"], "mode": meta["mode"]}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("meta (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(meta["tool_version"], "mariadb-dump") {
+		t.Errorf("meta tool_version = %q", meta["tool_version"])
 	}
 }

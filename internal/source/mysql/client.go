@@ -21,6 +21,20 @@ type tools struct {
 	Client string // path of mariadb or mysql
 }
 
+// version returns the dump tool's --version line, such as
+// "mariadb-dump from 11.4.2-MariaDB, client 10.19 for debian-linux-gnu".
+func (t tools) version(ctx context.Context) string {
+	var out strings.Builder
+	if err := child.Run(ctx, child.Spec{Path: t.Dump, Args: []string{"--version"}, Stdout: &out}, nil); err != nil {
+		return ""
+	}
+	v := strings.TrimSpace(out.String())
+	if i := strings.Index(v, " Ver "); i >= 0 { // "/usr/bin/mariadb-dump  Ver 10.19 Distrib ..."
+		v = filepath.Base(strings.TrimSpace(v[:i])) + v[i:]
+	}
+	return strings.Join(strings.Fields(v), " ")
+}
+
 // findTools looks for the MariaDB names first, then MySQL's.
 func findTools(c source.Config, p parsed) (tools, error) {
 	find := func(names ...string) string {
