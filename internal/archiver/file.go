@@ -194,6 +194,14 @@ func (r *run) chunkFile(ctx context.Context, rd io.Reader, path string, pf *pend
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}
+		if len(r.chunks) > 0 {
+			// The savers have work queued: save this chunk here, from the
+			// chunker's buffer, instead of copying it and waiting for room.
+			if err := r.saveInline(ctx, pf, path, idx, chunk); err != nil {
+				return err
+			}
+			continue
+		}
 		weight := min(int64(len(chunk)), r.maxChunk)
 		if err := r.inFlight.Acquire(ctx, weight); err != nil {
 			return err
@@ -204,6 +212,31 @@ func (r *run) chunkFile(ctx context.Context, rd io.Reader, path string, pf *pend
 			return err
 		}
 	}
+}
+
+// saveInline saves one chunk in the reader's goroutine. data is the
+// chunker's buffer, left untouched until SaveBlob returns.
+func (r *run) saveInline(ctx context.Context, pf *pendingFile, path string, idx int, data []byte) error {
+	pf.add()
+	id, err := r.saveData(ctx, path, data)
+	if err != nil {
+		return err
+	}
+	pf.set(idx, id)
+	return nil
+}
+
+// saveData saves one chunk of a file and counts it.
+func (r *run) saveData(ctx context.Context, path string, data []byte) (repo.ID, error) {
+	id, added, err := r.repo.SaveBlob(ctx, repo.DataBlob, data)
+	if err != nil {
+		return id, fmt.Errorf("save chunk of %s: %w", path, err)
+	}
+	if added {
+		r.progress.dataBlobs.Add(1)
+		r.progress.bytesAdded.Add(uint64(len(data)))
+	}
+	return id, nil
 }
 
 // queueChunk hands one chunk, which holds weight bytes of the in-flight
@@ -267,14 +300,10 @@ type chunkJob struct {
 // saveChunks is a saver: it saves queued chunks until the queue is closed.
 func (r *run) saveChunks(ctx context.Context) error {
 	for c := range r.chunks {
-		id, added, err := r.repo.SaveBlob(ctx, repo.DataBlob, c.data)
+		id, err := r.saveData(ctx, c.path, c.data)
 		r.inFlight.Release(c.weight)
 		if err != nil {
-			return fmt.Errorf("save chunk of %s: %w", c.path, err)
-		}
-		if added {
-			r.progress.dataBlobs.Add(1)
-			r.progress.bytesAdded.Add(uint64(len(c.data)))
+			return err
 		}
 		r.putBuf(c.data)
 		c.file.set(c.idx, id)
