@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,10 @@ type Service struct {
 
 	sweepMu   sync.Mutex
 	lastSweep time.Time
+
+	// hashing bounds the Argon2id computations running at once (each takes
+	// Password.Memory): a flood of logins queues instead of exhausting memory.
+	hashing chan struct{}
 }
 
 // sweepEvery is how often a login also deletes the sessions that ended.
@@ -62,7 +67,38 @@ func NewService(store catalog.IdentityStore, opts ServiceOptions) *Service {
 	opts.Tokens.Now, opts.Tokens.Logger = opts.Now, opts.Logger
 	return &Service{store: store, tokens: New(store, opts.Tokens),
 		sessions: NewSessions(store, opts.Sessions, opts.Now, opts.Logger),
-		throttle: NewThrottle(opts.Throttle), pw: opts.Password, now: opts.Now, log: opts.Logger}
+		throttle: NewThrottle(opts.Throttle), pw: opts.Password, now: opts.Now, log: opts.Logger,
+		hashing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+}
+
+// slot waits for a free hashing slot and returns its release.
+func (s *Service) slot(ctx context.Context) (func(), error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// hash hashes a new password in a hashing slot.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	release, err := s.slot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password, s.pw)
+}
+
+// verify checks a password in a hashing slot.
+func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
+	release, err := s.slot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return VerifyPassword(hash, password), nil
 }
 
 // Authenticate returns the principal of a bearer credential: an API token
@@ -84,7 +120,7 @@ var errLogin = arca.Errorf(arca.CodeUnauthenticated, "The username or password i
 // an unknown user, a wrong password and a disabled user.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, arca.Session, arca.User, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
-	if err := s.throttle.Check(username, addr, s.now()); err != nil {
+	if err := s.throttle.Attempt(username, addr, s.now()); err != nil {
 		return "", arca.Session{}, arca.User{}, err
 	}
 	u, err := s.store.GetUserByName(ctx, username)
@@ -95,8 +131,11 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	if err != nil {
 		hash = s.dummyHash() // spend the same time as for a real user
 	}
-	if !VerifyPassword(hash, password) || err != nil || u.Disabled {
-		s.throttle.Fail(username, addr, s.now())
+	ok, verr := s.verify(ctx, hash, password)
+	if verr != nil {
+		return "", arca.Session{}, arca.User{}, verr
+	}
+	if !ok || err != nil || u.Disabled {
 		return "", arca.Session{}, arca.User{}, errLogin
 	}
 	s.throttle.Succeed(username, addr)
@@ -171,7 +210,7 @@ func (s *Service) CreateUser(ctx context.Context, actor arca.Principal, in NewUs
 	if err := CheckPassword(in.Username, in.Password); err != nil {
 		return arca.User{}, err
 	}
-	hash, err := HashPassword(in.Password, s.pw)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return arca.User{}, err
 	}
@@ -209,7 +248,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor arca.Principal, u arca.U
 		if err := CheckPassword(u.Username, *c.Password); err != nil {
 			return u, err
 		}
-		hash, err := HashPassword(*c.Password, s.pw)
+		hash, err := s.hash(ctx, *c.Password)
 		if err != nil {
 			return u, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -377,3 +378,33 @@ func contains(rs []arca.Role, r arca.Role) bool {
 }
 
 func asArca(err error, target **arca.Error) bool { return errors.As(err, target) }
+
+// TestThrottleConcurrentBurst: 300 wrong passwords at once from one
+// address check at most the pair's budget of passwords: the rest are
+// refused before any hashing, however they interleave.
+func TestThrottleConcurrentBurst(t *testing.T) {
+	e := newIdentity(t, ServiceOptions{})
+	e.user(t, arca.DefaultTenant, "alice", arca.RoleViewer)
+	var checked, throttled atomic.Int64
+	var wg sync.WaitGroup
+	for range 300 {
+		wg.Go(func() {
+			_, _, _, err := e.svc.Login(e.ctx, "alice", "not the password", "198.51.100.7")
+			switch arca.ErrorCode(err) {
+			case arca.CodeUnauthenticated:
+				checked.Add(1)
+			case arca.CodeResourceExhausted:
+				throttled.Add(1)
+			default:
+				t.Errorf("wrong password: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if c := checked.Load(); c > 10 || c+throttled.Load() != 300 {
+		t.Errorf("300 concurrent wrong passwords: %d checked, %d throttled; want at most 10 checked", c, throttled.Load())
+	}
+	if _, _, _, err := e.svc.Login(e.ctx, "alice", goodPassword, "203.0.113.9"); err != nil {
+		t.Errorf("the right password from another address: %v", err)
+	}
+}

@@ -79,13 +79,17 @@ func (t *Throttle) limits(user, addr string) []limit {
 	}
 }
 
-// Check returns nil when a login of user from addr may be tried at now, or
-// a RESOURCE_EXHAUSTED error with Details["retry_after_seconds"].
-func (t *Throttle) Check(user, addr string, now time.Time) error {
+// Attempt returns nil when a login of user from addr may be tried at now,
+// and counts it as a failure up front (Succeed takes it back), so that
+// concurrent attempts cannot all pass before the first failures are
+// recorded. Otherwise it returns a RESOURCE_EXHAUSTED error with
+// Details["retry_after_seconds"] and counts nothing.
+func (t *Throttle) Attempt(user, addr string, now time.Time) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var wait time.Duration
-	for _, l := range t.limits(user, addr) {
+	limits := t.limits(user, addr)
+	for _, l := range limits {
 		b := t.buckets[l.key]
 		if b == nil {
 			continue
@@ -95,23 +99,16 @@ func (t *Throttle) Check(user, addr string, now time.Time) error {
 			wait = max(wait, time.Duration(over*float64(l.refill)))
 		}
 	}
-	if wait == 0 {
-		return nil
+	if wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		return &arca.Error{Code: arca.CodeResourceExhausted,
+			Message: "Too many failed logins: wait " + strconv.Itoa(secs) + " s (see Retry-After), then try again.",
+			Details: map[string]string{"retry_after_seconds": strconv.Itoa(secs)}}
 	}
-	secs := int(math.Ceil(wait.Seconds()))
-	return &arca.Error{Code: arca.CodeResourceExhausted,
-		Message: "Too many failed logins: wait " + strconv.Itoa(secs) + " s (see Retry-After), then try again.",
-		Details: map[string]string{"retry_after_seconds": strconv.Itoa(secs)}}
-}
-
-// Fail records a failed login of user from addr.
-func (t *Throttle) Fail(user, addr string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.buckets) >= t.opts.MaxTracked {
 		t.evictLocked(now)
 	}
-	for _, l := range t.limits(user, addr) {
+	for _, l := range limits {
 		b := t.buckets[l.key]
 		if b == nil {
 			b = &bucket{at: now}
@@ -120,14 +117,22 @@ func (t *Throttle) Fail(user, addr string, now time.Time) {
 		t.refill(b, l, now)
 		b.fails++
 	}
+	return nil
 }
 
-// Succeed forgets the failures of user from addr (the pair only: the
-// address and the user keep theirs).
+// Succeed records that the attempt of user from addr succeeded: the pair's
+// failures are forgotten and the address and the user get back the failure
+// Attempt counted.
 func (t *Throttle) Succeed(user, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.buckets, t.limits(user, addr)[1].key)
+	limits := t.limits(user, addr)
+	delete(t.buckets, limits[1].key)
+	for _, l := range []limit{limits[0], limits[2]} {
+		if b := t.buckets[l.key]; b != nil {
+			b.fails = max(0, b.fails-1)
+		}
+	}
 }
 
 func (t *Throttle) refill(b *bucket, l limit, now time.Time) {
