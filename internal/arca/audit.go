@@ -9,7 +9,7 @@ import "time"
 type AuditEntry struct {
 	ID            string    `json:"id"` // time-sortable
 	Time          time.Time `json:"time"`
-	Tenant        string    `json:"tenant"` // the principal's tenant ("" when unauthenticated)
+	Tenant        string    `json:"tenant"` // of the resource acted on when known, else the principal's
 	PrincipalID   string    `json:"principal_id"`
 	PrincipalKind string    `json:"principal_kind"`
 	PrincipalName string    `json:"principal_name"`

@@ -20,6 +20,7 @@ type auditNote struct {
 	mu     sync.Mutex
 	action auth.Action
 	p      arca.Principal
+	tenant string // the tenant of the resource acted on, when known
 }
 
 type noteKey struct{}
@@ -39,6 +40,16 @@ func (n *auditNote) setAction(a auth.Action) {
 	if n != nil {
 		n.mu.Lock()
 		n.action = a
+		n.mu.Unlock()
+	}
+}
+
+// setTenant records the tenant of the resource the request acts on, so
+// that an admin's change in a tenant shows in that tenant's audit log.
+func (n *auditNote) setTenant(tenant string) {
+	if n != nil {
+		n.mu.Lock()
+		n.tenant = tenant
 		n.mu.Unlock()
 	}
 }
@@ -87,14 +98,17 @@ func (s *Server) recordAudit(r *http.Request, sw *statusWriter, n *auditNote) {
 		status = http.StatusOK
 	}
 	n.mu.Lock()
-	action, p := n.action, n.p
+	action, p, tenant := n.action, n.p, n.tenant
 	n.mu.Unlock()
+	if tenant == "" {
+		tenant = p.Tenant
+	}
 	login := action == auth.ActionLogin
 	if p.ID == "" && p.Name == "" || login && status == http.StatusTooManyRequests {
 		return
 	}
 	now := s.opts.Now()
-	e := arca.AuditEntry{ID: s.auditIDs.next(now), Tenant: p.Tenant, PrincipalID: p.ID, PrincipalKind: p.Kind, PrincipalName: p.Name,
+	e := arca.AuditEntry{ID: s.auditIDs.next(now), Tenant: tenant, PrincipalID: p.ID, PrincipalKind: p.Kind, PrincipalName: p.Name,
 		Action: string(action), Method: r.Method, Target: r.URL.Path, Status: status,
 		RequestID: RequestID(r.Context()), RemoteAddr: n.addr, Time: now}
 	ctx := context.WithoutCancel(r.Context())

@@ -241,3 +241,22 @@ func TestAuditIDsIncrease(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTenantOfTarget: an admin's change to a tenant's user is in that
+// tenant's audit log.
+func TestAuditTenantOfTarget(t *testing.T) {
+	e := newMatrix(t)
+	admin := e.credential(arca.DefaultTenant, arca.RoleAdmin)
+	ta := e.credential("acme", arca.RoleTenantAdmin)
+	id := e.user("acme")
+	if w := e.do("PATCH", "/api/v1/users/"+id, admin, `{"disabled":true}`); w.Code != http.StatusOK {
+		t.Fatalf("disable: %d %s", w.Code, w.Body)
+	}
+	if w := e.do("POST", "/api/v1/users", admin, `{"tenant":"acme","username":"zed","password":"correct horse battery staple","roles":["viewer"]}`); w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	list := decode[serverapi.AuditList](t, e.do("GET", "/api/v1/audit", ta, ""))
+	if len(list.Items) != 2 || list.Items[0].PrincipalName != "admin" || list.Items[1].Method != "PATCH" {
+		t.Errorf("acme's audit log: %+v; want the admin's two changes", list.Items)
+	}
+}

@@ -55,6 +55,7 @@ func (s *Server) createToken(ctx context.Context, in *createTokenInput) (*tokenC
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	noteFrom(ctx).setTenant(tok.Tenant)
 	return &tokenCreatedOutput{Body: serverapi.TokenCreated{Token: wireToken(tok), Secret: plain}}, nil
 }
 

@@ -60,6 +60,7 @@ func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutp
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	noteFrom(ctx).setTenant(u.Tenant)
 	return &userOutput{Body: wireUser(u)}, nil
 }
 

@@ -33,6 +33,7 @@ func (s *Server) visible(ctx context.Context, tenant string, action auth.Action,
 	if !s.opts.Authorizer.SeesTenant(p, tenant) {
 		return notFound(kind, id)
 	}
+	noteFrom(ctx).setTenant(tenant)
 	return s.opts.Authorizer.Authorize(p, action, tenant)
 }
 

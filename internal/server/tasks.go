@@ -145,6 +145,7 @@ func (s *Server) visibleTask(ctx context.Context, id string, action auth.Action)
 	if !s.opts.Authorizer.SeesTenant(p, t.Tenant) {
 		return arca.Task{}, catalog.TaskNotFound(id)
 	}
+	noteFrom(ctx).setTenant(t.Tenant)
 	return t, s.opts.Authorizer.Authorize(p, action, t.Tenant)
 }
 
