@@ -75,6 +75,8 @@ func Run(ctx context.Context, spec Spec, consume func(io.Reader) error) error {
 	pid := cmd.Process.Pid
 	var consumeErr error
 	if consume != nil {
+		stopWatch := unblockAfterCancel(cctx, stdout)
+		defer stopWatch()
 		consumeErr = consume(stdout)
 		if consumeErr != nil {
 			cancel()
@@ -98,6 +100,36 @@ func Run(ctx context.Context, spec Spec, consume func(io.Reader) error) error {
 		return &ExitError{Program: spec.Path, Code: code, Stderr: tail.String(), Err: waitErr}
 	}
 	return nil
+}
+
+// unblockAfterCancel closes stdout killWait after ctx ends, so that a
+// read is not left waiting on a pipe that a process outside the killed
+// group (one that called setsid) still holds open. The returned function
+// stops the watch and waits for it.
+func unblockAfterCancel(ctx context.Context, stdout *os.File) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t := time.NewTimer(killWait)
+			defer t.Stop()
+			select {
+			case <-done:
+			case <-t.C:
+				_ = stdout.Close()
+			}
+		}
+	}()
+	return func() {
+		select {
+		case <-done:
+		default:
+			close(done)
+		}
+		<-stopped
+	}
 }
 
 // killGroup kills the process group led by pid. Linux does not reuse a

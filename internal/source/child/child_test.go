@@ -156,3 +156,46 @@ func TestLastLines(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCancelWithEscapedGrandchild cancels a child whose grandchild
+// left the process group (setsid) holding the output pipe: Run still
+// returns, once killWait has passed.
+func TestRunCancelWithEscapedGrandchild(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Spec{Path: "sh", Args: []string{"-c", "setsid sh -c 'echo $$ > " + pidFile + "; echo ready; exec sleep 300' & wait"}},
+			func(r io.Reader) error {
+				buf := make([]byte, 6)
+				if _, err := io.ReadFull(r, buf); err != nil {
+					return err
+				}
+				close(started)
+				_, err := io.Copy(io.Discard, r)
+				return err
+			})
+	}()
+	<-started
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if d := time.Since(t0); d < killWait {
+			t.Errorf("Run returned after %v: the grandchild did not hold the pipe (test broken)", d)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(killWait + 10*time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}

@@ -11,16 +11,18 @@ import (
 // the reader is busy, so that each read returns much at once.
 const pipeSize = 1 << 20
 
-// pipe returns a pipe whose read end is in blocking mode: a read is one
-// system call, not a round through the runtime's poller for every few
-// kilobytes the child writes (3 to 4 times faster for a dump read to the
-// end, more on a busy machine). Reads tie up a thread, which a stream's
-// one reader may.
+// pipe returns a pipe for a child's output, enlarged to pipeSize where
+// the system allows. Its read end stays in the runtime's poller, so that
+// closing it ends a pending read.
 func pipe() (r, w *os.File, err error) {
-	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+	r, w, err = os.Pipe()
+	if err != nil {
 		return nil, nil, err
 	}
-	_, _ = unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeSize) // best effort: the limit may be lower
-	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+	if rc, err := w.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) // best effort: the limit may be lower
+		})
+	}
+	return r, w, nil
 }
