@@ -86,8 +86,12 @@ func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (sample, 
 	if err != nil {
 		return sample{}, err
 	}
-	fmt.Printf("run %d batch, %2d watchers: %.3f s, %.0f MB/s, server CPU %.2f s, watchers' CPU %.2f s, %d events to watchers (load %s)\n",
-		run, n, wall.Seconds(), float64(total)/1e6/wall.Seconds(), cpu.Seconds(), (selfCPU() - self0).Seconds(), events, loadavg())
+	var span time.Duration // the batch task's own life: created → ended
+	if t.EndedAt != nil {
+		span = t.EndedAt.Sub(t.CreatedAt)
+	}
+	fmt.Printf("run %d batch, %2d watchers: %.3f s (task created → ended %.3f s), %.0f MB/s, server CPU %.2f s, watchers' CPU %.2f s, %d events to watchers (load %s)\n",
+		run, n, wall.Seconds(), span.Seconds(), float64(total)/1e6/wall.Seconds(), cpu.Seconds(), (selfCPU() - self0).Seconds(), events, loadavg())
 	return sample{wall: wall, cpu: cpu}, removeAll(path)
 }
 
