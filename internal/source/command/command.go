@@ -142,10 +142,8 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 		return source.RestoreResult{}, err
 	}
 	var tg Target
-	if len(target) > 0 {
-		if err := json.Unmarshal(target, &tg); err != nil {
-			return source.RestoreResult{}, arca.Errorf(arca.CodeInvalidArgument, "The restore target is not valid (%v): give {\"command\": [...]}.", err)
-		}
+	if err := source.DecodeTarget(target, &tg); err != nil {
+		return source.RestoreResult{}, err
 	}
 	cmd := tg.Command
 	if len(cmd) == 0 {
@@ -153,8 +151,8 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 	}
 	if len(cmd) == 0 || cmd[0] == "" {
 		return source.RestoreResult{}, &arca.Error{Code: arca.CodeInvalidArgument,
-			Message: fmt.Sprintf("%s has no restore command: give target.command or settings.restore_command.", c.Name()),
-			Fields:  []arca.FieldError{{Field: "target.command", Message: "required"}}}
+			Message: fmt.Sprintf("%s has no restore command: give target.options.command or settings.restore_command.", c.Name()),
+			Fields:  []arca.FieldError{{Field: "target.options.command", Message: "required"}}}
 	}
 	name, err := streamName(ctx, snap, s.Name)
 	if err != nil {

@@ -160,7 +160,7 @@ func (s *session) toolError(err error) error {
 			Fields:  []arca.FieldError{{Field: "settings.url", Message: "the database does not exist"}}}
 	case 1007:
 		return &arca.Error{Code: arca.CodeAlreadyExists, Err: cause,
-			Message: fmt.Sprintf("The database exists already on the server of %s (%s): choose another target.database, or set target.clean.", s.c.Name(), last)}
+			Message: fmt.Sprintf("The database exists already on the server of %s (%s): choose another target.options.database, or set target.options.clean.", s.c.Name(), last)}
 	}
 	return &arca.Error{Code: arca.CodeUnavailable, Err: cause,
 		Message: fmt.Sprintf("%s of %s failed with exit status %d: %s", prog, s.c.Name(), ee.Code, last)}

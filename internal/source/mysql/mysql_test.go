@@ -122,8 +122,8 @@ func TestRestoreTargets(t *testing.T) {
 		t.Errorf("restore without target = %v, want INVALID_ARGUMENT", err)
 	}
 	_, err = mysql.New().Restore(context.Background(), c, sink.Reader(meta), json.RawMessage(`{"database": "`+db+`"}`))
-	if arca.ErrorCode(err) != arca.CodeAlreadyExists || !strings.Contains(arca.ErrorMessage(err), "target.clean") {
-		t.Errorf("restore over an existing database = %v, want ALREADY_EXISTS naming target.clean", err)
+	if arca.ErrorCode(err) != arca.CodeAlreadyExists || !strings.Contains(arca.ErrorMessage(err), "target.options.clean") {
+		t.Errorf("restore over an existing database = %v, want ALREADY_EXISTS naming target.options.clean", err)
 	}
 	s.exec(t, db, "INSERT INTO t VALUES (3)")
 	if _, err := mysql.New().Restore(context.Background(), c, sink.Reader(meta), json.RawMessage(`{"database": "`+db+`", "clean": true}`)); err != nil {
@@ -161,7 +161,7 @@ func TestAllDatabases(t *testing.T) {
 		t.Errorf("meta = %v", meta)
 	}
 	_, err = mysql.New().Restore(context.Background(), c, sink.Reader(meta), nil)
-	if arca.ErrorCode(err) != arca.CodeInvalidArgument || !strings.Contains(arca.ErrorMessage(err), "target.clean") {
-		t.Errorf("restore of all databases without clean = %v, want INVALID_ARGUMENT naming target.clean", err)
+	if arca.ErrorCode(err) != arca.CodeInvalidArgument || !strings.Contains(arca.ErrorMessage(err), "target.options.clean") {
+		t.Errorf("restore of all databases without clean = %v, want INVALID_ARGUMENT naming target.options.clean", err)
 	}
 }

@@ -13,19 +13,17 @@ import (
 )
 
 // Restore plays a snapshot's dump through the client: a database dump
-// into target.database (created, unless target.clean restores into an
+// into target.options.database (created, unless target.options.clean restores into an
 // existing one; a database the restore created is dropped again if the
-// restore fails), an all-databases dump as it is (target.clean required).
+// restore fails), an all-databases dump as it is (target.options.clean required).
 func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, target json.RawMessage) (source.RestoreResult, error) {
 	p, err := parse(c.Source.Settings)
 	if err != nil {
 		return source.RestoreResult{}, err
 	}
 	var tg Target
-	if len(target) > 0 {
-		if err := source.DecodeSettings(target, &tg); err != nil {
-			return source.RestoreResult{}, arca.Errorf(arca.CodeInvalidArgument, "The restore target is not valid (%s): give {\"database\": ..., \"clean\": ...}.", arca.ErrorMessage(err))
-		}
+	if err := source.DecodeTarget(target, &tg); err != nil {
+		return source.RestoreResult{}, err
 	}
 	name, err := dumpName(ctx, snap)
 	if err != nil {
@@ -39,8 +37,8 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 	if name == allName {
 		if !tg.Clean {
 			return source.RestoreResult{}, &arca.Error{Code: arca.CodeInvalidArgument,
-				Message: "Restoring an all-databases backup replaces the databases of the same names on the server: set target.clean to confirm.",
-				Fields:  []arca.FieldError{{Field: "target.clean", Message: "required for an all-databases backup"}}}
+				Message: "Restoring an all-databases backup replaces the databases of the same names on the server: set target.options.clean to confirm.",
+				Fields:  []arca.FieldError{{Field: "target.options.clean", Message: "required for an all-databases backup"}}}
 		}
 		n, err := s.play(ctx, snap, name, "")
 		if err != nil {
@@ -50,8 +48,8 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 	}
 	if tg.Database == "" {
 		return source.RestoreResult{}, &arca.Error{Code: arca.CodeInvalidArgument,
-			Message: "Restoring a database needs the name of the database to restore into: set target.database.",
-			Fields:  []arca.FieldError{{Field: "target.database", Message: "required"}}}
+			Message: "Restoring a database needs the name of the database to restore into: set target.options.database.",
+			Fields:  []arca.FieldError{{Field: "target.options.database", Message: "required"}}}
 	}
 	create := "CREATE DATABASE " + quoteIdent(tg.Database)
 	if tg.Clean {

@@ -120,8 +120,8 @@ func TestRestoreRefusesExistingDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = postgres.New().Restore(context.Background(), c, sink.Reader(meta), json.RawMessage(`{"database": "`+db+`"}`))
-	if arca.ErrorCode(err) != arca.CodeAlreadyExists || !strings.Contains(arca.ErrorMessage(err), "target.clean") {
-		t.Errorf("restore over an existing database = %v, want ALREADY_EXISTS naming target.clean", err)
+	if arca.ErrorCode(err) != arca.CodeAlreadyExists || !strings.Contains(arca.ErrorMessage(err), "target.options.clean") {
+		t.Errorf("restore over an existing database = %v, want ALREADY_EXISTS naming target.options.clean", err)
 	}
 	_, err = postgres.New().Restore(context.Background(), c, sink.Reader(meta), nil)
 	if arca.ErrorCode(err) != arca.CodeInvalidArgument {

@@ -19,9 +19,9 @@ import (
 )
 
 // Restore restores a snapshot of this kind into the source's server: a
-// database snapshot into target.database, a cluster snapshot's globals
+// database snapshot into target.options.database, a cluster snapshot's globals
 // (with psql; roles that exist already are reported by psql and left as
-// they are) and then each database into target.database_prefix+name.
+// they are) and then each database into target.options.database_prefix+name.
 // Each database is restored by pg_restore in one transaction; a database
 // the restore created is dropped again if its restore fails.
 func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, target json.RawMessage) (source.RestoreResult, error) {
@@ -44,8 +44,8 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 	if !globals {
 		if tg.Database == "" {
 			return source.RestoreResult{}, &arca.Error{Code: arca.CodeInvalidArgument,
-				Message: "Restoring a database needs the name of the database to restore into: set target.database.",
-				Fields:  []arca.FieldError{{Field: "target.database", Message: "required"}}}
+				Message: "Restoring a database needs the name of the database to restore into: set target.options.database.",
+				Fields:  []arca.FieldError{{Field: "target.options.database", Message: "required"}}}
 		}
 		names[dbs[0]] = tg.Database
 	}
@@ -89,28 +89,7 @@ func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, 
 
 func parseTarget(raw json.RawMessage) (Target, error) {
 	var tg Target
-	if len(raw) == 0 {
-		return tg, nil
-	}
-	if err := source.DecodeSettings(raw, &tg); err != nil {
-		var ae *arca.Error
-		if errors.As(err, &ae) {
-			for i := range ae.Fields {
-				ae.Fields[i].Field = "target" + strings.TrimPrefix(ae.Fields[i].Field, "settings")
-			}
-			ae.Message = "The restore target is not valid: " + strings.Join(fieldNames(ae.Fields), ", ") + "."
-		}
-		return tg, err
-	}
-	return tg, nil
-}
-
-func fieldNames(fs []arca.FieldError) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, f.Field+" "+f.Message)
-	}
-	return out
+	return tg, source.DecodeTarget(raw, &tg)
 }
 
 // contents says whether the snapshot holds a cluster's globals and lists
@@ -174,7 +153,7 @@ func (r *restorer) database(ctx context.Context, from, to string, res *source.Re
 	}
 	if exists && !r.tg.Clean {
 		return &arca.Error{Code: arca.CodeAlreadyExists,
-			Message: fmt.Sprintf("Database %q exists already on the server of %s: choose another target, or set target.clean to replace its objects.", to, r.c.Name())}
+			Message: fmt.Sprintf("Database %q exists already on the server of %s: choose another target, or set target.options.clean to replace its objects.", to, r.c.Name())}
 	}
 	created := false
 	if !exists {

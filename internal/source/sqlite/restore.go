@@ -15,21 +15,20 @@ import (
 	"github.com/arcabackup/arca/internal/source"
 )
 
-// Restore writes the snapshot's database to target.path: into a new file
+// Restore writes the snapshot's database to target.options.path: into a new file
 // beside it, checked with SQLite's integrity check, then renamed into
-// place. An existing file is replaced only with target.overwrite.
+// place. An existing file is replaced only with target.options.overwrite.
 func (Driver) Restore(ctx context.Context, c source.Config, snap source.Reader, target json.RawMessage) (source.RestoreResult, error) {
 	var tg Target
-	if err := source.DecodeSettings(target, &tg); err != nil {
-		return source.RestoreResult{}, arca.Errorf(arca.CodeInvalidArgument, "The restore target is not valid (%s): give {\"path\": ..., \"overwrite\": ...}.", arca.ErrorMessage(err))
+	if err := source.DecodeTarget(target, &tg); err != nil {
+		return source.RestoreResult{}, err
 	}
 	if msg := checkPath(tg.Path); msg != "" {
-		return source.RestoreResult{}, &arca.Error{Code: arca.CodeInvalidArgument, Message: "The restore target's path " + msg + ".",
-			Fields: []arca.FieldError{{Field: "target.path", Message: msg}}}
+		return source.RestoreResult{}, source.InvalidTarget(arca.FieldError{Field: "target.options.path", Message: msg})
 	}
 	if _, err := os.Lstat(tg.Path); err == nil && !tg.Overwrite {
 		return source.RestoreResult{}, &arca.Error{Code: arca.CodeAlreadyExists,
-			Message: fmt.Sprintf("%s exists already: choose another target.path, or set target.overwrite to replace it.", tg.Path)}
+			Message: fmt.Sprintf("%s exists already: choose another target.options.path, or set target.options.overwrite to replace it.", tg.Path)}
 	}
 	es, err := snap.List(ctx)
 	if err != nil {
@@ -69,10 +68,10 @@ func writeTemp(ctx context.Context, snap source.Reader, name, path string) (stri
 	defer rc.Close()
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".arca-restore-")
 	if errors.Is(err, fs.ErrPermission) {
-		return "", 0, arca.Errorf(arca.CodePermissionDenied, "The Arca server may not write in %s: choose another target.path.", filepath.Dir(path))
+		return "", 0, arca.Errorf(arca.CodePermissionDenied, "The Arca server may not write in %s: choose another target.options.path.", filepath.Dir(path))
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", 0, arca.Errorf(arca.CodeInvalidArgument, "The directory %s does not exist: create it or choose another target.path.", filepath.Dir(path))
+		return "", 0, arca.Errorf(arca.CodeInvalidArgument, "The directory %s does not exist: create it or choose another target.options.path.", filepath.Dir(path))
 	}
 	if err != nil {
 		return "", 0, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,8 +203,12 @@ func TestRestoreRefusesOverwrite(t *testing.T) {
 	if _, err := os.Stat(other); !os.IsNotExist(err) {
 		t.Errorf("a failed restore left %s: %v", other, err)
 	}
-	if _, err := sqlitesrc.New().Restore(context.Background(), c, snap, json.RawMessage(`{"path": "rel.db"}`)); arca.ErrorCode(err) != arca.CodeInvalidArgument {
-		t.Errorf("relative target = %v, want INVALID_ARGUMENT", err)
+	for options, field := range map[string]string{`{"path": "rel.db"}`: "target.options.path", `{"paht": "/x.db"}`: "target.options.paht"} {
+		_, err := sqlitesrc.New().Restore(context.Background(), c, snap, json.RawMessage(options))
+		var ae *arca.Error
+		if !errors.As(err, &ae) || ae.Code != arca.CodeInvalidArgument || len(ae.Fields) != 1 || ae.Fields[0].Field != field {
+			t.Errorf("target %s = %v, want INVALID_ARGUMENT naming %s", options, err, field)
+		}
 	}
 }
 
