@@ -53,6 +53,7 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err != nil {
 		return err
 	}
+	defer m.tuneServerGC()()
 	if c.CPUProfile != "" {
 		stop, err := startCPUProfile(c.CPUProfile)
 		if err != nil {
@@ -83,7 +84,8 @@ func (m *Main) runServer(ctx context.Context, c serverConfig) error {
 	if err := m.bootstrapToken(ctx, store); err != nil {
 		return err
 	}
-	identity := auth.NewService(store, auth.ServiceOptions{Logger: log})
+	identity := auth.NewService(store, auth.ServiceOptions{Logger: log,
+		Sessions: auth.SessionOptions{Idle: c.SessionIdle, Absolute: c.SessionLifetime}})
 	if err := m.bootstrapAdmin(ctx, c, identity, log); err != nil {
 		return err
 	}
