@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/arcabackup/arca/internal/apiclient"
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/serverapi"
 )
 
@@ -68,6 +70,18 @@ func TestCLIIdentity(t *testing.T) {
 	bob.env["ARCA_PASSWORD"] = bobPassword
 	if out := run(bob, 0, "login", ts.URL, "--user", "bob"); !strings.Contains(out, "tenant acme") {
 		t.Errorf("bob's login: %s", out)
+	}
+	run(bob, 0, "task", "list")
+	raw, err := os.ReadFile(bob.env["ARCA_CONFIG"])
+	var conf clientConfig
+	if err != nil || json.Unmarshal(raw, &conf) != nil || !strings.HasPrefix(conf.Token, "arcs_") {
+		t.Fatalf("bob's config: %s, %v; want a session token", raw, err)
+	}
+	run(bob, 0, "logout")
+	run(bob, ExitAuth, "task", "list")
+	ended, _ := apiclient.New(ts.URL, apiclient.Options{Token: conf.Token})
+	if _, err := ended.WhoAmI(context.Background()); arca.ErrorCode(err) != arca.CodeUnauthenticated {
+		t.Errorf("the session after logout: %v, want UNAUTHENTICATED", err)
 	}
 	bob.env["ARCA_PASSWORD"] = "not bobs password"
 	run(bob, ExitAuth, "login", ts.URL, "--user", "bob")

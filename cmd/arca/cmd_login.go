@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arcabackup/arca/internal/apiclient"
+	"github.com/arcabackup/arca/internal/arca"
 )
 
 type loginFlags struct {
@@ -170,4 +171,35 @@ func (m *Main) prompt(in *bufio.Reader, question string, secret bool) (string, e
 		return "", usageError{errors.New("empty answer")}
 	}
 	return line, nil
+}
+
+func newLogoutCmd(m *Main) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout",
+		Short: "End the stored session on the server and forget it here",
+		Long:  "End the session `arca login --user` stored (an API token stays valid: revoke it with arca token revoke) and remove the credential from the client config.",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			conf, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(conf.Token, "arcs_") {
+				c, err := m.client()
+				if err != nil {
+					return err
+				}
+				if err := c.Logout(cmd.Context()); err != nil && arca.ErrorCode(err) != arca.CodeUnauthenticated {
+					return err
+				}
+			}
+			conf.Token = ""
+			path, err := m.saveConfig(conf)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "Logged out; the credential was removed from %s.\n", path)
+			return nil
+		},
+	}
 }

@@ -20,6 +20,7 @@ func (m *Main) newRoot() *cobra.Command {
 	verbs := []func(*Main) *cobra.Command{
 		newServerCmd,
 		newLoginCmd,
+		newLogoutCmd,
 		newTenantCmd,
 		newUserCmd,
 		newTokenCmd,
