@@ -59,8 +59,8 @@ func (c *serverConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.PruneDelay, "prune-delay", 0, "prune's safety delay between marking unused data and deleting it (default 24h)")
 	fs.StringVar(&c.AdminUser, "admin-user", "", "on first start, create this admin user (password from ARCA_ADMIN_PASSWORD or --admin-password-file)")
 	fs.StringVar(&c.AdminPasswordFile, "admin-password-file", "", "file holding the password of --admin-user")
-	fs.DurationVar(&c.SessionIdle, "session-idle", 30*time.Minute, "a login session ends after this long without a request")
-	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 12*time.Hour, "a login session ends this long after the login")
+	fs.DurationVar(&c.SessionIdle, "session-idle", 0, "a login session ends after this long without a request (default 30m)")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 0, "a login session ends this long after the login (default 12h)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.MarkHidden("cpuprofile")
 }
