@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -55,5 +57,27 @@ func TestZeroProgress(t *testing.T) {
 	}
 	if got != zeroProgress {
 		t.Errorf("zero progress encodes to %q, decodeTaskJSON skips %q", got, zeroProgress)
+	}
+}
+
+// TestGetTaskRefusesADoneContext: GetTask does not watch its context during
+// the read, but one already done is refused before it.
+func TestGetTaskRefusesADoneContext(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	task, _, err := db.CreateTask(t.Context(), catalog.CreateTask{Task: arca.Task{Operation: "backup", CreatedAt: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetTask(t.Context(), task.ID); err != nil {
+		t.Fatalf("GetTask: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := db.GetTask(ctx, task.ID); !errors.Is(err, context.Canceled) {
+		t.Errorf("GetTask with a canceled context: %v, want context.Canceled", err)
 	}
 }

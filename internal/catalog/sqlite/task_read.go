@@ -19,8 +19,17 @@ type querier interface {
 }
 
 // GetTask returns a task or a NOT_FOUND error.
+//
+// The read is one indexed row and takes microseconds, so it does not watch
+// ctx once started: with a context that can be canceled (every HTTP
+// request's), database/sql and the driver each start a goroutine per query
+// to interrupt it, which cost more than the read. A ctx already done is
+// still refused.
 func (db *DB) GetTask(ctx context.Context, id string) (arca.Task, error) {
-	return taskRow(id, db.stmts.task.QueryRowContext(ctx, id))
+	if err := ctx.Err(); err != nil {
+		return arca.Task{}, fmt.Errorf("get task %s: %w", id, err)
+	}
+	return taskRow(id, db.stmts.task.QueryRowContext(context.WithoutCancel(ctx), id))
 }
 
 // getTask reads a task in a transaction (or on a pool).
