@@ -118,7 +118,7 @@ start_versitygw() {
 	log "versitygw did not start; see $state/versitygw.log"; return 1
 }
 
-want=${1:-postgres,s3}
+want=${1:-postgres,mysql,s3}
 case ",$want," in *,postgres,*) start_postgres; echo "export ARCA_TEST_POSTGRES_URL=postgres://arca@127.0.0.1:$PGPORT/arca_test?sslmode=disable";; esac
 case ",$want," in *,mysql,*) start_mysql; echo "export ARCA_TEST_MYSQL_URL=mysql://arca:arca@127.0.0.1:$MYPORT/arca_test";; esac
 case ",$want," in *,s3,*) start_versitygw
