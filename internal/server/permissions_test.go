@@ -19,6 +19,7 @@ import (
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/auth"
 	"github.com/arcabackup/arca/internal/catalog"
+	"github.com/arcabackup/arca/internal/catalog/postgres"
 	"github.com/arcabackup/arca/internal/catalog/sqlite"
 	"github.com/arcabackup/arca/internal/ops"
 	"github.com/arcabackup/arca/internal/repo"
@@ -26,6 +27,7 @@ import (
 	"github.com/arcabackup/arca/internal/seal"
 	"github.com/arcabackup/arca/internal/serverapi"
 	"github.com/arcabackup/arca/internal/source"
+	"github.com/arcabackup/arca/internal/testenv"
 )
 
 // The permission matrix: every route of the API, as the router knows it
@@ -83,7 +85,7 @@ type matrixEnv struct {
 	t     *testing.T
 	ctx   context.Context
 	srv   *Server
-	db    *sqlite.DB
+	db    catalog.Store
 	tasks *fakeTasks
 	ident *auth.Service
 	logs  *bytes.Buffer
@@ -91,14 +93,21 @@ type matrixEnv struct {
 	n     int
 }
 
+// newMatrix is the server with every route on a SQLite catalog.
 func newMatrix(t *testing.T) *matrixEnv {
 	t.Helper()
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "catalog.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "catalog.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newMatrixOn(t, db)
+}
+
+// newMatrixOn is the server with every route on the catalog db.
+func newMatrixOn(t *testing.T, db catalog.Store) *matrixEnv {
+	t.Helper()
+	ctx := t.Context()
 	for _, id := range []string{"acme", "globex"} {
 		if err := db.CreateTenant(ctx, arca.Tenant{ID: id}); err != nil {
 			t.Fatal(err)
@@ -276,8 +285,20 @@ func bodyFor(r route) string {
 	return ""
 }
 
-func TestPermissionMatrix(t *testing.T) {
-	e := newMatrix(t)
+func TestPermissionMatrix(t *testing.T) { testPermissionMatrix(t, newMatrix(t)) }
+
+// TestPermissionMatrixPostgres runs the matrix on a PostgreSQL catalog.
+func TestPermissionMatrixPostgres(t *testing.T) {
+	url, schema := testenv.PostgresSchema(t)
+	db, err := postgres.OpenSchema(t.Context(), url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	testPermissionMatrix(t, newMatrixOn(t, db))
+}
+
+func testPermissionMatrix(t *testing.T, e *matrixEnv) {
 	all := routes(e.srv.API())
 	for _, want := range []string{"GET /api/v1/tasks", "POST /api/v1/repositories", "POST /api/v1/users", "GET /api/v1/audit"} {
 		if !slices.ContainsFunc(all, func(r route) bool { return r.String() == want }) {
@@ -352,7 +373,8 @@ func check(t *testing.T, what string, w *httptest.ResponseRecorder, r route, id 
 		}
 	case hidden:
 		if w.Code != http.StatusNotFound {
-			t.Errorf("%s: %d %s, want 404 (another tenant's resource does not exist for the caller)", what, w.Code, w.Body)
+			t.Errorf("%s: %d %s, want 404 (another tenant's resource does not exist for the caller; if the "+
+				"request was refused before the handler ran, give the route a valid body or query in bodies or queries)", what, w.Code, w.Body)
 		}
 	case admitted:
 		if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden ||
