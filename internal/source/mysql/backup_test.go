@@ -35,6 +35,7 @@ INSERT INTO events (tx, payload) SELECT 0, REPEAT(MD5(seq), 4) FROM seq_1_to_` +
 CREATE VIEW order_count AS SELECT COUNT(*) AS n FROM orders;
 CREATE FUNCTION twice(x int) RETURNS int DETERMINISTIC RETURN 2 * x;
 CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM order_log WHERE n < 0;
+ANALYZE TABLE customers, events; -- information_schema's sizes come from InnoDB's statistics
 `
 
 // writer commits transactions 1, 2, ... through a client session until
