@@ -339,6 +339,38 @@ func testPermissionMatrix(t *testing.T, e *matrixEnv) {
 			}
 		}
 	}
+	checkListsScoped(t, e, all, creds)
+}
+
+// checkListsScoped: every list route (a GET without path parameters),
+// called by a principal of acme, returns no item of another tenant; the
+// matrix has created resources of globex by then.
+func checkListsScoped(t *testing.T, e *matrixEnv, all []route, creds map[string]string) {
+	for _, r := range all {
+		if r.method != http.MethodGet || strings.Contains(r.path, "{") || public[r.String()] {
+			continue
+		}
+		for _, rc := range roleCases {
+			if rc.role == arca.RoleAdmin {
+				continue
+			}
+			w := e.do(r.method, withQuery(r.path, r.path), creds[rc.name], "")
+			if w.Code != http.StatusOK {
+				continue
+			}
+			var page struct {
+				Items []map[string]any `json:"items"`
+			}
+			if json.Unmarshal(w.Body.Bytes(), &page) != nil {
+				continue // not a list
+			}
+			for _, it := range page.Items {
+				if tenant, ok := it["tenant"].(string); ok && tenant != rc.tenant {
+					t.Errorf("%s as %s of %s lists an item of tenant %s: %v", r, rc.name, rc.tenant, tenant, it)
+				}
+			}
+		}
+	}
 }
 
 // outcome is what a request of the matrix must answer.
