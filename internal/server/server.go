@@ -37,7 +37,8 @@ type Tasks interface {
 	Watch(ctx context.Context, id string, after int64) (<-chan task.Event, error)
 }
 
-// Authenticator resolves a bearer token to a principal (*auth.Tokens).
+// Authenticator resolves a bearer token (API token or session) to a
+// principal (*auth.Service).
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (arca.Principal, error)
 }
