@@ -2,10 +2,12 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
 
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/source"
 	"github.com/arcabackup/arca/internal/source/child"
 )
@@ -53,7 +55,30 @@ func (s *session) inspect(ctx context.Context) (server, error) {
 			sv.Databases = append(sv.Databases, dbSize{Name: r[0], Size: n})
 		}
 	}
+	if sv.Engine == "mariadb" {
+		if err := s.checkRoutines(ctx); err != nil {
+			return sv, err
+		}
+	}
 	return sv, nil
+}
+
+// checkRoutines makes sure the user may read mysql.proc: without it,
+// MariaDB shows mysqldump only the routines the user defined, and the
+// dump silently leaves out the others.
+func (s *session) checkRoutines(ctx context.Context) error {
+	err := child.Run(ctx, child.Spec{Path: s.tools.Client, Args: []string{"--defaults-file=" + s.opts, "--batch",
+		"-e", "SELECT 1 FROM mysql.proc LIMIT 0"}}, nil)
+	var ee *child.ExitError
+	if err == nil || !errors.As(err, &ee) {
+		return err
+	}
+	if m := errorCodeRE.FindStringSubmatch(ee.Stderr); m != nil && m[1] == "1142" {
+		return arca.Errorf(arca.CodePermissionDenied,
+			"User %q of %s may not read mysql.proc, so MariaDB would leave the routines of other users out of the dump: GRANT SELECT ON mysql.proc TO the user.",
+			s.p.conn.User, s.c.Name())
+	}
+	return nil // no mysql.proc (a newer server): nothing to check
 }
 
 // Probe checks the server is reachable, the password accepted, the

@@ -18,7 +18,7 @@ import (
 func TestConformance(t *testing.T) {
 	s := testServer(t)
 	db := s.database(t, "arca_conf_")
-	user, pw := s.newUser(t, "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON "+db+".* TO USER")
+	user, pw := s.newUser(t, "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON "+db+".* TO USER", "GRANT SELECT ON mysql.proc TO USER")
 	s.exec(t, db, "CREATE TABLE t (id int PRIMARY KEY, payload text); INSERT INTO t SELECT seq, REPEAT(MD5(seq), 3) FROM seq_1_to_40000")
 	sourcetest.Run(t, sourcetest.Conformance{
 		Driver: mysql.New(),
@@ -42,7 +42,8 @@ func TestProbeErrors(t *testing.T) {
 	s := testServer(t)
 	db := s.database(t, "arca_probe_")
 	s.exec(t, db, "CREATE TABLE t (id int); CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DO DELETE FROM t")
-	user, pw := s.newUser(t, "GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES ON "+db+".* TO USER")
+	user, pw := s.newUser(t, "GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES ON "+db+".* TO USER", "GRANT SELECT ON mysql.proc TO USER")
+	noProc, npw := s.newUser(t, "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON "+db+".* TO USER")
 	stranger, spw := s.newUser(t)
 	admin, apw := s.newUser(t, "GRANT ALL ON *.* TO USER")
 	cases := []struct {
@@ -62,6 +63,8 @@ func TestProbeErrors(t *testing.T) {
 			contains: []string{`source "shop-mysql"`, stranger, "grant"}},
 		{name: "no EVENT privilege", settings: mysql.Settings{URL: s.url(user, db)}, secret: pw, code: arca.CodePermissionDenied,
 			contains: []string{`source "shop-mysql"`, "grant"}, probeOK: true},
+		{name: "no SELECT on mysql.proc", settings: mysql.Settings{URL: s.url(noProc, db)}, secret: npw, code: arca.CodePermissionDenied,
+			contains: []string{`source "shop-mysql"`, noProc, "GRANT SELECT ON mysql.proc"}},
 		{name: "no such database", settings: mysql.Settings{URL: s.url(admin, "arca_no_such_db")}, secret: apw, code: arca.CodeInvalidArgument,
 			contains: []string{"arca_no_such_db"}},
 		{name: "missing tools", settings: mysql.Settings{URL: s.url(user, db), BinDir: "/nonexistent/bin"}, secret: pw, code: arca.CodeUnavailable,
