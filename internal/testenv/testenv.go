@@ -1,5 +1,5 @@
 // Package testenv finds the external services integration tests run against
-// (PostgreSQL, an S3-compatible server) from ARCA_TEST_* variables.
+// (PostgreSQL, MariaDB, an S3-compatible server) from ARCA_TEST_* variables.
 //
 // A test whose service is not configured skips loudly, unless the service is
 // named in ARCA_TEST_REQUIRE (a comma-separated list such as "postgres,s3",
