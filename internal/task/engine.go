@@ -60,6 +60,13 @@ type Options struct {
 	Retention time.Duration // finished tasks kept this long, default 30 days
 	// ProgressInterval bounds progress writes per task, default 1 s.
 	ProgressInterval time.Duration
+	// FinishedTTL is how long Get answers a finished task from memory
+	// after reading it from the catalog, default 1 s; negative: never.
+	// It bounds how long a task deleted by another process sharing the
+	// catalog may still be returned (deletes by this engine show at once).
+	FinishedTTL time.Duration
+	// FinishedCache is how many finished tasks Get keeps, default 4096.
+	FinishedCache int
 	// SingleProcess says no other process shares the catalog (SQLite): at
 	// start every running task is from a dead process and is rescued at once.
 	SingleProcess bool
@@ -90,6 +97,15 @@ func (o *Options) defaults() {
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = time.Second
 	}
+	if o.FinishedTTL == 0 {
+		o.FinishedTTL = time.Second
+	}
+	if o.FinishedCache == 0 {
+		o.FinishedCache = 4096
+	}
+	if o.FinishedTTL < 0 {
+		o.FinishedCache = 0
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +121,7 @@ type Engine struct {
 	log      *slog.Logger
 	handlers map[arca.Operation]Handler
 	broker   *broker
+	done     *doneCache // finished tasks Get read recently
 
 	wake chan struct{}
 
@@ -133,6 +150,7 @@ func New(store catalog.TaskStore, opts Options) *Engine {
 		log:      opts.Logger.With("worker", opts.WorkerID),
 		handlers: map[arca.Operation]Handler{},
 		broker:   newBroker(),
+		done:     newDoneCache(opts.FinishedTTL, opts.FinishedCache),
 		wake:     make(chan struct{}, 1),
 		runs:     map[string]*run{},
 	}

@@ -132,6 +132,7 @@ func runEngineSuite(t *testing.T, open func(t *testing.T) catalog.Store) {
 		"Retention":              testRetention,
 		"Idempotency":            testIdempotency,
 		"UnknownOperation":       testUnknownOperation,
+		"FinishedCache":          testFinishedCache,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -108,6 +108,7 @@ func (e *Engine) rescue(ctx context.Context, all bool) error {
 // retain deletes finished tasks older than the retention period.
 func (e *Engine) retain(ctx context.Context) {
 	n, err := e.store.DeleteTasksEndedBefore(ctx, e.now().Add(-e.opts.Retention))
+	e.done.deleted()
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("delete old tasks", "err", err)

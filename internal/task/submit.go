@@ -114,7 +114,16 @@ func (e *Engine) Get(ctx context.Context, id string) (arca.Task, error) {
 	if err := arca.CheckID("task", id); err != nil {
 		return arca.Task{}, err
 	}
-	return e.store.GetTask(ctx, id)
+	now := e.now()
+	if t, ok := e.done.get(id, now); ok {
+		return t, nil
+	}
+	gen := e.done.begin()
+	t, err := e.store.GetTask(ctx, id)
+	if err == nil {
+		e.done.put(t, gen, now)
+	}
+	return t, err
 }
 
 // List returns tasks matching f.
@@ -169,7 +178,9 @@ func (e *Engine) Delete(ctx context.Context, id string) error {
 	if err := arca.CheckID("task", id); err != nil {
 		return err
 	}
-	return e.store.DeleteTask(ctx, id)
+	err := e.store.DeleteTask(ctx, id)
+	e.done.deleted()
+	return err
 }
 
 // Wait returns the task when it has ended, or its latest state after max (or
