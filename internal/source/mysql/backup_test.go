@@ -98,6 +98,7 @@ func sums(t *testing.T, s server, db string, maxTx int64) map[string][]string {
 // database, and checks the restore holds exactly the state of one moment,
 // with its view, trigger, routine and event.
 func TestBackupWhileWritingThenRestore(t *testing.T) {
+	t.Parallel() // after the conformance checks, which watch this process's children alone
 	s := testServer(t)
 	db := s.database(t, "arca_shop_")
 	start := time.Now()

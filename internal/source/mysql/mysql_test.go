@@ -112,6 +112,7 @@ func check(t *testing.T, what string, err error, code arca.Code, contains []stri
 }
 
 func TestRestoreTargets(t *testing.T) {
+	t.Parallel() // after the conformance checks, which watch this process's children alone
 	s := testServer(t)
 	db := s.database(t, "arca_tg_")
 	s.exec(t, db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)")

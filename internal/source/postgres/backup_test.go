@@ -100,6 +100,7 @@ func sums(t *testing.T, dsn string, maxTx int64) map[string]tableSum {
 // every writer transaction up to some N (taken before the dump's first
 // byte arrived) and none after, in both tables, with matching checksums.
 func TestBackupWhileWritingThenRestore(t *testing.T) {
+	t.Parallel() // after the conformance checks, which watch this process's children alone
 	admin := adminURL(t)
 	user, pw := passwordRole(t, admin)
 	db := newDatabase(t, admin, "arca_shop_")

@@ -18,6 +18,7 @@ import (
 // globals, drops a role the globals hold, and restores everything under a
 // prefix: the role is back and both databases hold their rows.
 func TestClusterBackupAndRestore(t *testing.T) {
+	t.Parallel() // after the conformance checks, which watch this process's children alone
 	admin := adminURL(t)
 	role := randName("arca_cl_")
 	sqlExec(t, admin, "CREATE ROLE "+role+" NOLOGIN")

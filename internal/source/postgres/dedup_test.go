@@ -20,6 +20,7 @@ import (
 // the first (the header, which holds the time) is one the first dump
 // already has, since the dump is uncompressed and its bytes stable.
 func TestSecondDumpDeduplicates(t *testing.T) {
+	t.Parallel() // after the conformance checks, which watch this process's children alone
 	admin := adminURL(t)
 	db := newDatabase(t, admin, "arca_dedup_")
 	sqlExec(t, urlFor(t, admin, "", db),
