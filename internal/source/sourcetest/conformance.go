@@ -40,6 +40,9 @@ type Invalid struct {
 // argument list, and neither do the backup's Meta nor a failed probe's
 // error; canceling a backup ends its child processes promptly and returns
 // a cancellation. The secret checks run when Config has a Secret.
+//
+// Run looks at every child process of the test binary: call it from a
+// test that is not parallel, so that no other test's children are about.
 func Run(t *testing.T, c Conformance) {
 	t.Run("Validate", func(t *testing.T) { checkValidate(t, c) })
 	if c.Config.Secret != "" {
