@@ -49,32 +49,41 @@ const taskColumns = `id, tenant, operation, target_type, target_id, parent, stat
 
 type scanner interface{ Scan(dest ...any) error }
 
+// taskRowDest is where scanTask scans a row: the task and the columns that
+// need decoding, with the pointers Scan takes, in one allocation instead of
+// one per variable whose address escapes into Scan's arguments.
+type taskRowDest struct {
+	t                                                                arca.Task
+	parent, params, started, ended, result, taskErr, warnings, lease sql.NullString
+	progress, created, updated                                       string
+	ptrs                                                             [26]any
+}
+
 // scanTask reads one row of taskColumns.
 func scanTask(row scanner) (arca.Task, error) {
-	var t arca.Task
-	var parent, params, started, ended, result, taskErr, warnings, lease sql.NullString
-	var progress, created, updated string
-	err := row.Scan(&t.ID, &t.Tenant, &t.Operation, &t.Target.Type, &t.Target.ID, &parent,
-		&t.State, &t.BlockedReason, &progress, &t.Cancelable, &t.CreatedBy, &t.RequestID, &params,
-		&t.ExclusiveKey, &t.Attempt, &created, &started, &ended, &updated, &result, &t.ResultType,
-		&taskErr, &warnings, &t.CancelRequested, &t.Worker, &lease)
-	if err != nil {
+	d := new(taskRowDest)
+	t := &d.t
+	d.ptrs = [26]any{&t.ID, &t.Tenant, &t.Operation, &t.Target.Type, &t.Target.ID, &d.parent,
+		&t.State, &t.BlockedReason, &d.progress, &t.Cancelable, &t.CreatedBy, &t.RequestID, &d.params,
+		&t.ExclusiveKey, &t.Attempt, &d.created, &d.started, &d.ended, &d.updated, &d.result, &t.ResultType,
+		&d.taskErr, &d.warnings, &t.CancelRequested, &t.Worker, &d.lease}
+	if err := row.Scan(d.ptrs[:]...); err != nil {
 		return arca.Task{}, err
 	}
-	t.Parent = parent.String
-	if params.Valid {
-		t.Params = json.RawMessage(params.String)
+	t.Parent = d.parent.String
+	if d.params.Valid {
+		t.Params = json.RawMessage(d.params.String)
 	}
-	if result.Valid {
-		t.Result = json.RawMessage(result.String)
+	if d.result.Valid {
+		t.Result = json.RawMessage(d.result.String)
 	}
-	if err := decodeTaskJSON(&t, progress, taskErr, warnings); err != nil {
+	if err := decodeTaskJSON(t, d.progress, d.taskErr, d.warnings); err != nil {
 		return arca.Task{}, err
 	}
-	if err := decodeTaskTimes(&t, created, updated, started, ended, lease); err != nil {
+	if err := decodeTaskTimes(t, d.created, d.updated, d.started, d.ended, d.lease); err != nil {
 		return arca.Task{}, err
 	}
-	return t, nil
+	return *t, nil
 }
 
 // zeroProgress is how the zero arca.Progress is stored (that of every task
