@@ -96,3 +96,6 @@ func (s *server) stop() {
 
 // cpu is the CPU time the server has used so far.
 func (s *server) cpu() time.Duration { return procCPU(s.cmd.Process.Pid) }
+
+// runqWait is the time the server's threads have waited for a CPU so far.
+func (s *server) runqWait() time.Duration { return procRunqWait(s.cmd.Process.Pid) }

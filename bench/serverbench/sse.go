@@ -43,6 +43,7 @@ func (b *bench) sse(ctx context.Context) error {
 		b.cfg.runs, wb.Seconds(), mbps(wb), b.cfg.watchers, ww.Seconds(), mbps(ww), 100*(1-wb.Seconds()/ww.Seconds()))
 	cb, cw := median(cpus(bare)), median(cpus(watched))
 	fmt.Printf("  server CPU per batch: %.2f s without, %.2f s with watchers (%+.1f%%)\n", cb.Seconds(), cw.Seconds(), 100*(cw.Seconds()/cb.Seconds()-1))
+	fmt.Printf("  server waiting for a CPU per batch: %.2f s without, %.2f s with watchers\n", median(runqs(bare)).Seconds(), median(runqs(watched)).Seconds())
 	fmt.Printf("  raw wall 0 watchers %s | %d watchers %s\n", secs(walls(bare)), b.cfg.watchers, secs(walls(watched)))
 	fmt.Printf("  raw server CPU 0 watchers %s | %d watchers %s\n", secs(cpus(bare)), b.cfg.watchers, secs(cpus(watched)))
 	return nil
@@ -66,7 +67,7 @@ func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (sample, 
 		}
 		ids = append(ids, id)
 	}
-	cpu0, self0 := b.srv.cpu(), selfCPU()
+	cpu0, self0, runq0 := b.srv.cpu(), selfCPU(), b.srv.runqWait()
 	start := time.Now()
 	a, err := b.cl.BackupBatch(ctx, serverapi.BatchBackupRequest{SourceIDs: ids})
 	if err != nil {
@@ -75,7 +76,7 @@ func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (sample, 
 	w := startWatchers(ctx, b.cl, a.Task.ID, n)
 	t, err := b.cl.WaitTask(ctx, a.Task.ID)
 	wall := time.Since(start)
-	cpu := b.srv.cpu() - cpu0
+	cpu, runq := b.srv.cpu()-cpu0, b.srv.runqWait()-runq0
 	if err != nil {
 		return sample{}, err
 	}
@@ -90,9 +91,9 @@ func (b *bench) batchRun(ctx context.Context, run, n int, total int64) (sample, 
 	if t.EndedAt != nil {
 		span = t.EndedAt.Sub(t.CreatedAt)
 	}
-	fmt.Printf("run %d batch, %2d watchers: %.3f s (task created → ended %.3f s), %.0f MB/s, server CPU %.2f s, watchers' CPU %.2f s, %d events to watchers (load %s)\n",
-		run, n, wall.Seconds(), span.Seconds(), float64(total)/1e6/wall.Seconds(), cpu.Seconds(), (selfCPU() - self0).Seconds(), events, loadavg())
-	return sample{wall: wall, cpu: cpu}, removeAll(path)
+	fmt.Printf("run %d batch, %2d watchers: %.3f s (task created → ended %.3f s), %.0f MB/s, server CPU %.2f s, server waiting for a CPU %.2f s, watchers' CPU %.2f s, %d events to watchers (load %s)\n",
+		run, n, wall.Seconds(), span.Seconds(), float64(total)/1e6/wall.Seconds(), cpu.Seconds(), runq.Seconds(), (selfCPU() - self0).Seconds(), events, loadavg())
+	return sample{wall: wall, cpu: cpu, runq: runq}, removeAll(path)
 }
 
 // watchers are SSE clients of one task.

@@ -16,6 +16,7 @@ import (
 // process doing it.
 type sample struct {
 	wall, cpu time.Duration
+	runq      time.Duration // waiting for a CPU (batches only)
 }
 
 func walls(ss []sample) []time.Duration {
@@ -23,6 +24,10 @@ func walls(ss []sample) []time.Duration {
 }
 func cpus(ss []sample) []time.Duration {
 	return pick(ss, func(s sample) time.Duration { return s.cpu })
+}
+
+func runqs(ss []sample) []time.Duration {
+	return pick(ss, func(s sample) time.Duration { return s.runq })
 }
 
 func pick(ss []sample, f func(sample) time.Duration) []time.Duration {
@@ -121,4 +126,23 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procRunqWait is the time the threads of a process have spent runnable
+// but waiting for a CPU (the second field of /proc/PID/task/*/schedstat):
+// what the process lost to other work on the machine.
+func procRunqWait(pid int) time.Duration {
+	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum int64
+	for _, p := range dirs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += n
+		}
+	}
+	return time.Duration(sum)
 }
