@@ -78,6 +78,10 @@ func (m *mailbox) take() *arca.Task {
 // by other processes.
 const watchPoll = time.Second
 
+// localPollEvery: a watcher of a task this process runs polls only every
+// this many watchPoll ticks.
+const localPollEvery = 10
+
 // Watch streams the states of a task: first its current state (if its Seq is
 // above after), then every change, until the task ends (the terminal state is
 // the last event) or ctx ends. Updates made in this process arrive at once;
@@ -102,6 +106,7 @@ func (e *Engine) Watch(ctx context.Context, id string, after int64) (<-chan Even
 		}
 		tick := time.NewTicker(watchPoll)
 		defer tick.Stop()
+		ticks := 0
 		for {
 			var next *arca.Task
 			select {
@@ -110,6 +115,12 @@ func (e *Engine) Watch(ctx context.Context, id string, after int64) (<-chan Even
 			case <-m.notify:
 				next = m.take()
 			case <-tick.C:
+				// A task this process runs publishes its changes to the
+				// broker: poll it only now and then (in case it lost its
+				// lease to another process).
+				if ticks++; w.local(e) && ticks%localPollEvery != 0 {
+					continue
+				}
 				if fresh, err := e.store.GetTask(ctx, id); err == nil && fresh.UpdatedAt.After(w.lastUpdated) {
 					next = &fresh
 				}
@@ -131,7 +142,15 @@ type watcher struct {
 	last        int64
 	lastUpdated time.Time
 	lastState   arca.TaskState
+	lastWorker  string
 	sent        bool
+}
+
+// local reports whether the task was last seen running in this process,
+// which publishes every change of it to the broker: then the stream need
+// not poll the catalog. A task another process (or nobody) runs is polled.
+func (w *watcher) local(e *Engine) bool {
+	return w.lastWorker == e.opts.WorkerID && (w.lastState == arca.TaskRunning || w.lastState == arca.TaskCanceling)
 }
 
 // send emits t unless it is older than what was sent; it reports whether the
@@ -141,6 +160,7 @@ func (w *watcher) send(ctx context.Context, t arca.Task) bool {
 	if w.sent && seq <= w.last && t.State == w.lastState {
 		return true // nothing newer
 	}
+	w.lastWorker = t.Worker
 	if !w.sent && seq <= w.last && !t.State.IsFinal() {
 		w.sent, w.lastUpdated, w.lastState = true, t.UpdatedAt, t.State
 		return true // the client saw this already
