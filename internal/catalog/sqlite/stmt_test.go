@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +47,43 @@ func BenchmarkGetTaskPrepared(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkGetTaskReadPool reads tasks from 64 goroutines at once (as 64
+// HTTP clients would) through read pools of several sizes.
+func BenchmarkGetTaskReadPool(b *testing.B) {
+	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "c.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ids := make([]string, 1000)
+	now := time.Now()
+	for i := range ids {
+		t, _, err := db.CreateTask(b.Context(), catalog.CreateTask{Task: arca.Task{Operation: "backup",
+			CreatedAt: now.Add(time.Duration(i) * time.Microsecond), Params: []byte(`{"source":"s1"}`)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = t.ID
+	}
+	for _, n := range []int{1, 2, 4, 8, 16} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
+			db.read.SetMaxOpenConns(n)
+			db.read.SetMaxIdleConns(n)
+			b.ReportAllocs()
+			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+			var next atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := db.GetTask(b.Context(), ids[next.Add(1)%int64(len(ids))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }
