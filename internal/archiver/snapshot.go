@@ -209,13 +209,13 @@ func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, pa
 }
 
 func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, rt root, parent *tree.Tree) (*entry, error) {
-	st := r.stat(rt.path, dirCtx{included: r.incl.Empty()})
-	if !st.ok {
-		return nil, nil
-	}
 	var pn *tree.Node
 	if parent != nil {
 		pn = parent.Find(rt.name)
+	}
+	st := r.stat(rt.path, dirCtx{included: r.incl.Empty()}, pn)
+	if !st.ok {
+		return nil, nil
 	}
 	e, err := r.newEntry(ctx, g, st, pn, dirCtx{included: st.included})
 	if e != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +99,7 @@ type statted struct {
 
 // stat lstats path and reads its metadata, unless the patterns leave it
 // out. d is the context of the directory it is in.
-func (r *run) stat(path string, d dirCtx) statted {
+func (r *run) stat(path string, d dirCtx, prev *tree.Node) statted {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		r.warn(path, err)
@@ -112,7 +113,7 @@ func (r *run) stat(path string, d dirCtx) statted {
 	if !included && !isDir {
 		return statted{}
 	}
-	n, err := r.meta.Node(path, fi)
+	n, err := r.meta.NodeSince(path, fi, prev)
 	if err != nil {
 		r.warn(path, err)
 		return statted{}
@@ -126,12 +127,18 @@ func (r *run) stat(path string, d dirCtx) statted {
 // statAll stats the entries of one directory, in parallel when there are
 // enough of them: on a small VM each lstat and listxattr costs microseconds
 // of CPU, and the walk is otherwise the bottleneck of an incremental backup.
-func (r *run) statAll(paths []string, d dirCtx) []statted {
+func (r *run) statAll(paths []string, d dirCtx, parent *tree.Tree) []statted {
 	out := make([]statted, len(paths))
+	prev := func(p string) *tree.Node {
+		if parent == nil {
+			return nil
+		}
+		return parent.Find(p[strings.LastIndexByte(p, '/')+1:])
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(paths)/4)
 	if workers <= 1 {
 		for i, p := range paths {
-			out[i] = r.stat(p, d)
+			out[i] = r.stat(p, d, prev(p))
 		}
 		return out
 	}
@@ -142,7 +149,7 @@ func (r *run) statAll(paths []string, d dirCtx) []statted {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < len(paths); i = int(next.Add(1)) - 1 {
-				out[i] = r.stat(paths[i], d)
+				out[i] = r.stat(paths[i], d, prev(paths[i]))
 			}
 		}()
 	}
@@ -189,7 +196,7 @@ func (r *run) walkDir(ctx context.Context, g *errgroup.Group, path string, n tre
 		}
 	}
 	entries := make([]*entry, 0, len(names))
-	for i, st := range r.statAll(paths, d) {
+	for i, st := range r.statAll(paths, d, parent) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -44,6 +44,15 @@ var ErrUnsupported = errors.New("unsupported file metadata")
 // It reads the symlink target and the xattrs when there are any. The
 // node's name is fi.Name().
 func (r *Reader) Node(path string, fi fs.FileInfo) (tree.Node, error) {
+	return r.NodeSince(path, fi, nil)
+}
+
+// NodeSince is Node, reusing the xattrs of prev — the same path's node in
+// an earlier snapshot — when prev describes the same inode with the same
+// change time: setting or removing an xattr changes the ctime, so the list
+// cannot have changed, and an incremental backup saves a listxattr per
+// unchanged file.
+func (r *Reader) NodeSince(path string, fi fs.FileInfo, prev *tree.Node) (tree.Node, error) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return tree.Node{}, fmt.Errorf("%s: %w", path, ErrUnsupported)
@@ -57,7 +66,9 @@ func (r *Reader) Node(path string, fi fs.FileInfo) (tree.Node, error) {
 		}
 		n.LinkTarget = target
 	}
-	if !r.NoXattrs && n.Type != tree.TypeSymlink {
+	if !r.NoXattrs && n.Type != tree.TypeSymlink && sameInode(prev, &n) {
+		n.Xattrs = prev.Xattrs
+	} else if !r.NoXattrs && n.Type != tree.TypeSymlink {
 		xs, err := ReadXattrs(path)
 		if err != nil {
 			return tree.Node{}, err
@@ -65,6 +76,13 @@ func (r *Reader) Node(path string, fi fs.FileInfo) (tree.Node, error) {
 		n.Xattrs = xs
 	}
 	return n, nil
+}
+
+// sameInode reports whether prev is the same file as n, unchanged in its
+// metadata since (inode, device, type and change time).
+func sameInode(prev, n *tree.Node) bool {
+	return prev != nil && prev.Inode == n.Inode && prev.DeviceID == n.DeviceID && prev.Type == n.Type &&
+		!prev.ChangeTime.IsZero() && prev.ChangeTime.Equal(n.ChangeTime)
 }
 
 // FromStat builds a node from a stat result, without names, link target or
