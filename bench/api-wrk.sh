@@ -54,8 +54,9 @@ start() {
 	"${bins[$v]}" server --listen "127.0.0.1:$port" --data "$dir/data" --log-level warn --shutdown-timeout 1s "${args[@]}" >"$dir/out.log" 2>&1 &
 	pids+=($!)
 	spid[$v]=$!
-	for _ in $(seq 1 100); do curl -sf "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+	for _ in $(seq 1 300); do curl -sf "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 	token[$v]=$(grep -o 'arca_[A-Za-z0-9_-]*' "$dir/out.log" | head -1)
+	[ -n "${token[$v]}" ] || { echo "server ${bins[$v]} did not start:" >&2; cat "$dir/out.log" >&2; exit 1; }
 	local kind ms tid
 	for kind in finished running; do
 		ms=0; [ $kind = running ] && ms=600000
