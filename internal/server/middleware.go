@@ -110,9 +110,17 @@ func (s *Server) accessLog(r *http.Request, sw *statusWriter, start time.Time) {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-		"status", status, "duration_ms", float64(s.opts.Now().Sub(start).Microseconds())/1000,
-		"bytes", sw.bytes, "principal", sw.principal, "remote", r.RemoteAddr)
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	// Typed attributes, and the request id given here so that the log
+	// handler need not copy the record to add it: the line costs a few
+	// allocations instead of a dozen.
+	s.log.LogAttrs(ctx, level, "http request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(s.opts.Now().Sub(start).Microseconds())/1000),
+		slog.Int64("bytes", sw.bytes), slog.String("principal", sw.principal), slog.String("remote", r.RemoteAddr),
+		slog.String("request_id", RequestID(ctx)))
 }
 
 // statusWriter records what was written, for the access log, and lets the
