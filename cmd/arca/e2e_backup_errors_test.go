@@ -295,3 +295,45 @@ func TestAttachRebuildsSnapshotList(t *testing.T) {
 		t.Errorf("rebuilt snapshot lacks its source, stats or task: %+v", snaps[0])
 	}
 }
+
+// TestPruneBesideRunningBackup: a prune runs while a backup writes into the
+// same repository; neither fails, and the repository checks out.
+func TestPruneBesideRunningBackup(t *testing.T) {
+	w := newBackupWorld(t, false)
+	ctx := context.Background()
+	old := w.fsSource(t, "old", randomFiles(6, 3, 20_000))
+	for range 2 {
+		acc, err := w.c.BackupSource(ctx, old.ID, serverapi.BackupRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		backupResult(t, w.wait(t, acc.Task.ID))
+	}
+	hold := marker(t)
+	slow := w.commandSource(t, "slow", slowScript(40, hold))
+	acc, err := w.c.BackupSource(ctx, slow.ID, serverapi.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watchUntil(t, w.c, acc.Task.ID, func(task serverapi.Task) bool { return task.Progress.BytesDone >= 32<<20 })
+	for range 2 { // mark, then sweep, while the backup runs
+		pacc, err := w.c.PruneRepository(ctx, w.repo.ID, serverapi.PruneRequest{Policy: &serverapi.Policy{Last: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if task := w.wait(t, pacc.Task.ID); task.State != "succeeded" {
+			t.Fatalf("prune beside a backup: %s %+v", task.State, task.Error)
+		}
+	}
+	if err := os.Remove(hold); err != nil {
+		t.Fatal(err)
+	}
+	backupResult(t, w.wait(t, acc.Task.ID))
+	if ok, _ := verifyReport(t, w); !ok {
+		t.Error("the repository does not check out after a prune beside a backup")
+	}
+	snaps, err := w.c.AllSnapshots(ctx, apiclient.SnapshotFilter{SourceID: old.ID})
+	if err != nil || len(snaps) != 1 {
+		t.Errorf("keep-last 1 left %d snapshots of the old source (%v)", len(snaps), err)
+	}
+}
