@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -182,24 +180,6 @@ func (f *forgetFlags) parsePolicy() error {
 	return nil
 }
 
-var ageRe = regexp.MustCompile(`^(\d+)([ywdh])`)
-
 // parseAge parses a Go duration or a sum of days-based units: 1y (365
 // days), 2w, 30d, 12h, as in "1y2w3d".
-func parseAge(s string) (time.Duration, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return d, nil
-	}
-	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour}
-	var total time.Duration
-	for rest := s; rest != ""; {
-		m := ageRe.FindStringSubmatch(rest)
-		if m == nil {
-			return 0, fmt.Errorf("%q is not a duration (such as 30d, 2w, 1y6w, 36h)", s)
-		}
-		n, _ := strconv.Atoi(m[1])
-		total += time.Duration(n) * units[m[2]]
-		rest = rest[len(m[0]):]
-	}
-	return total, nil
-}
+func parseAge(s string) (time.Duration, error) { return policy.ParseAge(s) }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arcabackup/arca/internal/repo"
-	"github.com/arcabackup/arca/internal/repo/tree"
 	"github.com/arcabackup/arca/internal/restorer"
 )
 
@@ -59,9 +56,9 @@ func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) 
 	if err != nil {
 		return err
 	}
-	jobs, err := restoreJobs(ctx, r, sn.Tree, f.target, f.includes)
+	jobs, err := restorer.New(r).Select(ctx, sn.Tree, f.target, f.includes)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("--include: %w", err)}
 	}
 	bar := o.newProgress(ctx, "restore", true)
 	opts := restorer.Options{Overwrite: ow, NoOwner: f.noOwner, NoXattrs: f.noXattrs, ProgressInterval: bar.interval()}
@@ -73,9 +70,9 @@ func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) 
 	}
 	var total restorer.Result
 	for _, j := range jobs {
-		opts.Path = j.path
-		res, err := restorer.New(r).Restore(ctx, sn.Tree, j.target, opts)
-		addResult(&total, res)
+		opts.Path = j.Path
+		res, err := restorer.New(r).Restore(ctx, sn.Tree, j.Target, opts)
+		total.Add(res)
 		if err != nil {
 			bar.finish()
 			return err
@@ -85,43 +82,6 @@ func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) 
 	return o.reportRestore(id, f.target, &total, f.json)
 }
 
-type restoreJob struct{ path, target string }
-
-// restoreJobs turns --include paths into restorer calls that put each
-// selected subtree at its own place under target.
-func restoreJobs(ctx context.Context, r *repo.Repository, root repo.ID, target string, includes []string) ([]restoreJob, error) {
-	if len(includes) == 0 {
-		return []restoreJob{{path: "", target: target}}, nil
-	}
-	jobs := make([]restoreJob, 0, len(includes))
-	for _, inc := range includes {
-		p := path.Clean("/" + inc)
-		n, err := resolvePath(ctx, r, root, p)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--include: %w", err)}
-		}
-		dir := p // a directory's content goes into target/p
-		if n != nil && n.Type != tree.TypeDir {
-			dir = path.Dir(p) // a file goes into target/dir(p) under its name
-		}
-		jobs = append(jobs, restoreJob{path: p, target: filepath.Join(target, filepath.FromSlash(dir))})
-	}
-	return jobs, nil
-}
-
-func addResult(sum, r *restorer.Result) {
-	if r == nil {
-		return
-	}
-	sum.Files += r.Files
-	sum.Dirs += r.Dirs
-	sum.Links += r.Links
-	sum.Others += r.Others
-	sum.Skipped += r.Skipped
-	sum.Bytes += r.Bytes
-	sum.FailureCount += r.FailureCount
-	sum.Failures = append(sum.Failures, r.Failures...)
-}
 
 func (o *repoOptions) reportRestore(id repo.ID, target string, res *restorer.Result, jsonOut bool) error {
 	if jsonOut {
