@@ -82,7 +82,6 @@ func (o *repoOptions) restore(ctx context.Context, snap string, f restoreFlags) 
 	return o.reportRestore(id, f.target, &total, f.json)
 }
 
-
 func (o *repoOptions) reportRestore(id repo.ID, target string, res *restorer.Result, jsonOut bool) error {
 	if jsonOut {
 		if err := printJSON(o.m.Stdout, res); err != nil {

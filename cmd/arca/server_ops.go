@@ -13,10 +13,10 @@ import (
 	"github.com/arcabackup/arca/internal/seal"
 	"github.com/arcabackup/arca/internal/source"
 	"github.com/arcabackup/arca/internal/source/command"
+	sourcefs "github.com/arcabackup/arca/internal/source/fs"
 	"github.com/arcabackup/arca/internal/source/mysql"
 	"github.com/arcabackup/arca/internal/source/postgres"
 	"github.com/arcabackup/arca/internal/source/sqlite"
-	sourcefs "github.com/arcabackup/arca/internal/source/fs"
 )
 
 // newSources lists the source kinds the server backs up; fs sources may

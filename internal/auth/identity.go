@@ -372,6 +372,5 @@ func (s *Service) BootstrapAdmin(ctx context.Context, username, password string)
 	return true, nil
 }
 
-
 // IdleTimeout is how long a session may go unused.
 func (s *Service) IdleTimeout() time.Duration { return s.sessions.opts.Idle }

@@ -219,7 +219,6 @@ func probeFailed(src arca.Source, err error) error {
 	return err
 }
 
-
 // checkLocal refuses command sources unless allowed, and server files
 // outside the read roots.
 func (s *Service) checkLocal(drv source.Driver, kind arca.SourceKind, settings json.RawMessage) error {
