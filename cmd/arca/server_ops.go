@@ -19,10 +19,9 @@ import (
 	"github.com/arcabackup/arca/internal/source/sqlite"
 )
 
-// newSources lists the source kinds the server backs up; fs sources may
-// read only under fsRoots (anywhere when empty).
-func newSources(fsRoots []string) *source.Registry {
-	return source.NewRegistry(sourcefs.Driver{Roots: fsRoots}, command.New(), postgres.New(), mysql.New(), sqlite.New())
+// newSources lists the source kinds the server backs up.
+func newSources() *source.Registry {
+	return source.NewRegistry(sourcefs.Driver{}, command.New(), postgres.New(), mysql.New(), sqlite.New())
 }
 
 // masterKey returns the key that seals the catalog's secrets: from
@@ -92,6 +91,6 @@ func (m *Main) newOps(c serverConfig, cat ops.Catalog, box *seal.Box, log *slog.
 	if len(roots) == 0 {
 		roots = []string{filepath.Join(c.Data, "restores")}
 	}
-	return ops.NewService(cat, repos, newSources(c.FSRoots), box, ops.Options{RestoreRoots: roots, ReadRoots: c.FSRoots, AllowCommands: c.AllowCommands, PruneDelay: c.PruneDelay,
+	return ops.NewService(cat, repos, newSources(), box, ops.Options{RestoreRoots: roots, ReadRoots: c.FSRoots, AllowCommands: c.AllowCommands, PruneDelay: c.PruneDelay,
 		Version: m.Version, Logger: log, Now: m.Now}), nil
 }

@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 )
 
-type atomicInt64 = atomic.Int64
-
 // countingWriter counts the bytes written through it.
 type countingWriter struct {
 	w io.Writer

@@ -235,7 +235,7 @@ func (s *Service) checkLocal(drv source.Driver, kind arca.SourceKind, settings j
 	}
 	for _, p := range paths {
 		if !within(p, s.opts.ReadRoots) {
-			return invalid("settings.path", "%q is outside the directories this server reads sources from (%s); an administrator can add one with --fs-root.", p, strings.Join(s.opts.ReadRoots, ", "))
+			return invalid("settings", "%q is outside the directories this server reads sources from (%s); an administrator can add one with --fs-root.", p, strings.Join(s.opts.ReadRoots, ", "))
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/repo"
@@ -274,7 +275,7 @@ func (s *Service) restoreSource(ctx context.Context, r *repo.Repository, rep *ta
 type snapshotReader struct {
 	rs   *restorer.Restorer
 	sn   *repo.Snapshot
-	done atomicInt64
+	done atomic.Int64
 }
 
 var _ source.Reader = (*snapshotReader)(nil)

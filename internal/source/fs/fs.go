@@ -24,14 +24,14 @@ type Settings struct {
 	OneFileSystem bool     `json:"one_file_system,omitempty"`
 }
 
-// Driver is the fs kind. Roots, when set, are the only directories its
-// sources may back up (and what lies below them): in a server shared by
-// tenants, a source must not read the server's own secrets.
-type Driver struct {
-	Roots []string
-}
+// Driver is the fs kind. It names the paths it reads (source.LocalPaths),
+// so that the server holds them to the directories it allows.
+type Driver struct{}
 
-var _ source.Driver = Driver{}
+var (
+	_ source.Driver     = Driver{}
+	_ source.LocalPaths = Driver{}
+)
 
 // Kind returns "fs".
 func (Driver) Kind() arca.SourceKind { return arca.SourceFS }
@@ -48,9 +48,8 @@ func parse(raw json.RawMessage) (Settings, error) {
 	return s, nil
 }
 
-// Validate checks that there is at least one path, every path absolute
-// and within the roots.
-func (d Driver) Validate(raw json.RawMessage) error {
+// Validate checks that there is at least one path, every path absolute.
+func (Driver) Validate(raw json.RawMessage) error {
 	s, err := parse(raw)
 	if err != nil {
 		return err
@@ -62,9 +61,6 @@ func (d Driver) Validate(raw json.RawMessage) error {
 	for i, p := range s.Paths {
 		if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
 			fields = append(fields, arca.FieldError{Field: fmt.Sprintf("settings.paths[%d]", i), Message: fmt.Sprintf("%q is not an absolute path", p)})
-		} else if !d.allowed(p) {
-			fields = append(fields, arca.FieldError{Field: fmt.Sprintf("settings.paths[%d]", i),
-				Message: fmt.Sprintf("%q is outside the directories this server backs up (%s); an administrator can add one with --fs-root", p, strings.Join(d.Roots, ", "))})
 		}
 	}
 	for i, e := range s.Excludes {
@@ -78,35 +74,15 @@ func (d Driver) Validate(raw json.RawMessage) error {
 	return nil
 }
 
-// allowed reports whether p lies within a root (symbolic links resolved
-// where they exist).
-func (d Driver) allowed(p string) bool {
-	if len(d.Roots) == 0 {
-		return true
-	}
-	real := resolve(filepath.Clean(p))
-	for _, r := range d.Roots {
-		rel, err := filepath.Rel(resolve(filepath.Clean(r)), real)
-		if err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return true
-		}
-	}
-	return false
+// ReadPaths returns the paths a source backs up.
+func (Driver) ReadPaths(raw json.RawMessage) ([]string, error) {
+	s, err := parse(raw)
+	return s.Paths, err
 }
 
-// resolve resolves symbolic links in the longest existing prefix of p.
-func resolve(p string) string {
-	rest := ""
-	for cur := p; ; cur = filepath.Dir(cur) {
-		if real, err := filepath.EvalSymlinks(cur); err == nil {
-			return filepath.Join(real, rest)
-		}
-		if cur == filepath.Dir(cur) {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-	}
-}
+// WritePaths returns nothing: files are restored by the restorer, under
+// the restore roots the restore operation checks.
+func (Driver) WritePaths(json.RawMessage) ([]string, error) { return nil, nil }
 
 // Probe checks that every path exists and can be read.
 func (d Driver) Probe(_ context.Context, c source.Config) error {
