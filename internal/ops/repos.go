@@ -115,7 +115,7 @@ func (p *Repos) entry(ctx context.Context, r arca.Repository) (*openRepo, error)
 	}
 	p.mu.Unlock()
 	// Open outside the lock: it costs a key derivation and an index load.
-	opened, err := p.openRepo(ctx, r, false)
+	opened, _, err := p.openOrInit(ctx, r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -173,13 +173,8 @@ func (p *Repos) Close() {
 	}
 }
 
-// openRepo opens the repository of r; with create, it initialises an empty
-// location and reports whether it did.
-func (p *Repos) openRepo(ctx context.Context, r arca.Repository, create bool) (*repo.Repository, error) {
-	rp, _, err := p.openOrInit(ctx, r, create)
-	return rp, err
-}
-
+// openOrInit opens the repository of r; with create, it initialises an
+// empty location and reports whether it did.
 func (p *Repos) openOrInit(ctx context.Context, r arca.Repository, create bool) (*repo.Repository, bool, error) {
 	sec, err := p.Secret(r)
 	if err != nil {

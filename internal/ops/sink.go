@@ -6,7 +6,6 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/archiver"
@@ -154,10 +153,5 @@ func (k *sink) commit(ctx context.Context, meta source.Meta) (*archiver.Result, 
 		streams.SetLabel(key, v)
 	}
 	k.rep.Phase(archiver.PhaseFlush)
-	start := time.Now()
-	res, err := streams.Commit(ctx)
-	if err == nil {
-		k.svc.log.DebugContext(ctx, "stream snapshot committed", "took", time.Since(start))
-	}
-	return res, err
+	return streams.Commit(ctx)
 }
