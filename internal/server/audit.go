@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/auth"
 	"github.com/arcabackup/arca/internal/catalog"
 	"github.com/arcabackup/arca/internal/serverapi"
@@ -59,12 +60,7 @@ func (s *Server) listAudit(ctx context.Context, in *listAuditInput) (*auditListO
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &auditListOutput{Body: serverapi.AuditList{Items: make([]serverapi.AuditEntry, 0, len(es))}}
-	for _, e := range es {
-		out.Body.Items = append(out.Body.Items, wireAudit(e))
-	}
-	if len(es) == f.Limit && len(es) > 0 {
-		out.Body.NextCursor = encodeCursor(es[len(es)-1].ID)
-	}
+	out := &auditListOutput{}
+	out.Body.Items, out.Body.NextCursor = page(es, f.Limit, func(e arca.AuditEntry) string { return e.ID }, wireAudit)
 	return out, nil
 }

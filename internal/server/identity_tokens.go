@@ -75,13 +75,8 @@ func (s *Server) listTokens(ctx context.Context, in *listTokensInput) (*tokenLis
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &tokenListOutput{Body: serverapi.TokenList{Items: make([]serverapi.Token, 0, len(ts))}}
-	for _, t := range ts {
-		out.Body.Items = append(out.Body.Items, wireToken(t))
-	}
-	if len(ts) == f.Limit && len(ts) > 0 {
-		out.Body.NextCursor = encodeCursor(ts[len(ts)-1].ID)
-	}
+	out := &tokenListOutput{}
+	out.Body.Items, out.Body.NextCursor = page(ts, f.Limit, func(t arca.APIToken) string { return t.ID }, wireToken)
 	return out, nil
 }
 

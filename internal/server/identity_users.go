@@ -80,13 +80,8 @@ func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*userListOu
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &userListOutput{Body: serverapi.UserList{Items: make([]serverapi.User, 0, len(us))}}
-	for _, u := range us {
-		out.Body.Items = append(out.Body.Items, wireUser(u))
-	}
-	if len(us) == f.Limit && len(us) > 0 {
-		out.Body.NextCursor = encodeCursor(us[len(us)-1].ID)
-	}
+	out := &userListOutput{}
+	out.Body.Items, out.Body.NextCursor = page(us, f.Limit, func(u arca.User) string { return u.ID }, wireUser)
 	return out, nil
 }
 

@@ -171,13 +171,8 @@ func (s *Server) listRepositories(ctx context.Context, in *pageInput) (*reposito
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &repositoryListOutput{Body: serverapi.RepositoryList{Items: make([]serverapi.Repository, 0, len(rs))}}
-	for _, r := range rs {
-		out.Body.Items = append(out.Body.Items, wireRepository(r))
-	}
-	if len(rs) == f.Limit && len(rs) > 0 {
-		out.Body.NextCursor = encodeCursor(rs[len(rs)-1].ID)
-	}
+	out := &repositoryListOutput{}
+	out.Body.Items, out.Body.NextCursor = page(rs, f.Limit, func(r arca.Repository) string { return r.ID }, wireRepository)
 	return out, nil
 }
 

@@ -97,13 +97,8 @@ func (s *Server) listSources(ctx context.Context, in *listSourcesInput) (*source
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := &sourceListOutput{Body: serverapi.SourceList{Items: make([]serverapi.Source, 0, len(srcs))}}
-	for _, src := range srcs {
-		out.Body.Items = append(out.Body.Items, wireSource(src))
-	}
-	if len(srcs) == rf.Limit && len(srcs) > 0 {
-		out.Body.NextCursor = encodeCursor(srcs[len(srcs)-1].ID)
-	}
+	out := &sourceListOutput{}
+	out.Body.Items, out.Body.NextCursor = page(srcs, rf.Limit, func(s arca.Source) string { return s.ID }, wireSource)
 	return out, nil
 }
 
