@@ -61,8 +61,16 @@ func openObjectWith(o *crypto.Opener, name string, data []byte) ([]byte, error) 
 
 // saveHashedObject stores plaintext encrypted under prefix + keyed hash of
 // the plaintext and returns the ID. The name is content-derived, so finding
-// it already stored (a retried Put that had succeeded) is success.
+// it already stored (a retried Put that had succeeded) is success. Every
+// pack stored so far is made durable first: an index or snapshot object
+// may name any of them.
 func (r *Repository) saveHashedObject(ctx context.Context, prefix string, plaintext []byte) (ID, error) {
+	if err := blob.Sync(ctx, r.store); err != nil {
+		if ctx.Err() == nil {
+			r.fail(err) // packs may be lost: nothing may name them
+		}
+		return ID{}, fmt.Errorf("save %s object: make packs durable: %w", strings.TrimSuffix(prefix, "/"), err)
+	}
 	id := ID(r.hasher.Sum(plaintext))
 	name := prefix + id.String()
 	data, err := sealObject(&r.mk.Encrypt, name, plaintext)

@@ -138,7 +138,9 @@ func (r *Repository) upload(ctx context.Context, buf *[]byte, blobs []index.Blob
 	}
 	// Uploads outlive the SaveBlob call that started them (its context may
 	// end with the caller's errgroup); Flush waits for them.
-	err := r.store.Put(context.WithoutCancel(ctx), packName(id), *buf)
+	// Durable once the next index object is written: saveHashedObject
+	// syncs first (docs/repository-format.md, "Writing").
+	err := blob.PutDeferred(context.WithoutCancel(ctx), r.store, packName(id), *buf)
 	if errors.Is(err, blob.ErrExists) {
 		err = nil // content-addressed: a retried Put that had succeeded
 	}

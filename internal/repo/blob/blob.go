@@ -136,3 +136,41 @@ func ReadAll(ctx context.Context, s Store, name string) ([]byte, error) {
 	defer rc.Close()
 	return io.ReadAll(rc)
 }
+
+// Deferrer is an optional capability of a Store (look for it with As): it
+// writes an object without waiting for it to be durable, and later makes
+// every such object durable at once. Objects then share one barrier
+// instead of each paying its own (on a local file system, fsyncs issued
+// together, which the file system commits in one journal transaction).
+// Decorators implement it by passing it down, or by Put when the store
+// beneath has no Deferrer.
+type Deferrer interface {
+	// PutDeferred is Put, except that the object is durable only once a
+	// later Sync has returned nil: a crash before that may lose the object
+	// or leave it with wrong content. Use it only for objects that nothing
+	// names until that Sync (a pack until an index object lists it).
+	PutDeferred(ctx context.Context, name string, data []byte) error
+	// Sync makes durable every object that PutDeferred stored before Sync
+	// was called, by any goroutine. After an error, objects may have been
+	// lost: the store keeps failing Sync rather than ever report them
+	// durable.
+	Sync(ctx context.Context) error
+}
+
+// PutDeferred stores data with s's PutDeferred if s is a Deferrer, and
+// with Put otherwise (for decorators passing the capability down).
+func PutDeferred(ctx context.Context, s Store, name string, data []byte) error {
+	if d, ok := s.(Deferrer); ok {
+		return d.PutDeferred(ctx, name, data)
+	}
+	return s.Put(ctx, name, data)
+}
+
+// Sync calls s's Sync if s is a Deferrer; a store without one has nothing
+// to sync (its Put is durable).
+func Sync(ctx context.Context, s Store) error {
+	if d, ok := s.(Deferrer); ok {
+		return d.Sync(ctx)
+	}
+	return nil
+}

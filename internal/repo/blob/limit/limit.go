@@ -23,6 +23,7 @@ import (
 var (
 	_ blob.Store     = (*Store)(nil)
 	_ blob.Unwrapper = (*Store)(nil)
+	_ blob.Deferrer  = (*Store)(nil)
 )
 
 // Options are the limits.
@@ -116,6 +117,21 @@ func (s *Store) throttle(ctx context.Context, b *bucket, n int) error {
 
 // Put implements blob.Store.
 func (s *Store) Put(ctx context.Context, name string, data []byte) error {
+	return s.put(ctx, name, data, s.s.Put)
+}
+
+// PutDeferred implements blob.Deferrer: Put, with the wrapped store's
+// PutDeferred (or its Put if it has none).
+func (s *Store) PutDeferred(ctx context.Context, name string, data []byte) error {
+	return s.put(ctx, name, data, func(ctx context.Context, name string, data []byte) error {
+		return blob.PutDeferred(ctx, s.s, name, data)
+	})
+}
+
+// Sync implements blob.Deferrer; it takes no slot (it moves no bytes).
+func (s *Store) Sync(ctx context.Context) error { return blob.Sync(ctx, s.s) }
+
+func (s *Store) put(ctx context.Context, name string, data []byte, put func(context.Context, string, []byte) error) error {
 	if err := s.acquire(ctx, "put", name); err != nil {
 		return err
 	}
@@ -123,7 +139,7 @@ func (s *Store) Put(ctx context.Context, name string, data []byte) error {
 	if err := s.throttle(ctx, s.up, len(data)); err != nil {
 		return fmt.Errorf("put %s: waiting for bandwidth: %w", name, err)
 	}
-	return s.s.Put(ctx, name, data)
+	return put(ctx, name, data)
 }
 
 // Get implements blob.Store. The slot is held until the reader is closed.

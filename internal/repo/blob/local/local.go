@@ -10,6 +10,11 @@
 // support hard links (every local POSIX file system does; some network and
 // FUSE file systems do not).
 //
+// PutDeferred (blob.Deferrer) does the same without the two fsyncs, and
+// Sync later fsyncs all such files and their directories together: the
+// repository writes packs that way and syncs before the index object that
+// names them, so a backup pays for one barrier instead of one per pack.
+//
 // Unlike on S3, one name cannot be both an object and a directory of other
 // objects ("a" and "a/b"); the repository layout never asks for that. A Put
 // interrupted by a crash can leave a temporary file behind: it is never
@@ -30,7 +35,10 @@ import (
 	"github.com/arcabackup/arca/internal/repo/blob"
 )
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store    = (*Store)(nil)
+	_ blob.Deferrer = (*Store)(nil)
+)
 
 const (
 	dirMode  = 0o700
@@ -40,7 +48,8 @@ const (
 
 // Store keeps objects as files under a directory.
 type Store struct {
-	root string
+	root     string
+	deferred deferred
 }
 
 // New returns a Store in dir, creating dir if it does not exist.

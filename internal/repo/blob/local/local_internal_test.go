@@ -71,7 +71,7 @@ func TestWriteTempCanceledLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	dir := filepath.Join(s.root, "data", "cd")
-	if _, err := s.writeTemp(ctx, dir, make([]byte, 3*writeChunk)); !errors.Is(err, context.Canceled) {
+	if _, err := s.writeTemp(ctx, dir, make([]byte, 3*writeChunk), true); !errors.Is(err, context.Canceled) {
 		t.Fatalf("writeTemp: %v, want context.Canceled", err)
 	}
 	if got := tempFiles(t, s); len(got) != 0 {

@@ -16,12 +16,18 @@ const writeChunk = 4 << 20
 
 // Put implements blob.Store; see the package documentation.
 func (s *Store) Put(ctx context.Context, name string, data []byte) error {
+	return s.put(ctx, name, data, true)
+}
+
+// put writes an object; durable fsyncs it and its directory, otherwise
+// they are left to the next Sync.
+func (s *Store) put(ctx context.Context, name string, data []byte, durable bool) error {
 	if err := check(ctx, "put", name); err != nil {
 		return err
 	}
 	final := s.path(name)
 	dir := filepath.Dir(final)
-	tmp, err := s.writeTemp(ctx, dir, data)
+	tmp, err := s.writeTemp(ctx, dir, data, durable)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
@@ -32,6 +38,10 @@ func (s *Store) Put(ctx context.Context, name string, data []byte) error {
 	// The object is in place; a temporary name we fail to remove is only
 	// litter, which is never listed and RemoveTemporary clears.
 	_ = os.Remove(tmp)
+	if !durable {
+		s.deferred.add(final)
+		return nil
+	}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
@@ -53,9 +63,9 @@ func publish(ctx context.Context, tmp, final string) error {
 }
 
 // writeTemp writes data to a new read-only temporary file in dir, creating
-// dir if needed, and fsyncs it. It returns the file's path; on error no file
+// dir if needed, and fsyncs it if durable. It returns the file's path; on error no file
 // is left behind.
-func (s *Store) writeTemp(ctx context.Context, dir string, data []byte) (path string, err error) {
+func (s *Store) writeTemp(ctx context.Context, dir string, data []byte, durable bool) (path string, err error) {
 	f, err := os.CreateTemp(dir, tmpGlob)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := s.mkdirAll(dir); err != nil {
@@ -90,6 +100,9 @@ func (s *Store) writeTemp(ctx context.Context, dir string, data []byte) (path st
 	}
 	if err := f.Chmod(fileMode); err != nil {
 		return "", fmt.Errorf("chmod temporary file: %w", err)
+	}
+	if !durable {
+		return f.Name(), nil
 	}
 	if err := f.Sync(); err != nil {
 		return "", fmt.Errorf("fsync temporary file: %w", err)

@@ -14,6 +14,7 @@ import (
 var (
 	_ blob.Store     = (*Store)(nil)
 	_ blob.Unwrapper = (*Store)(nil)
+	_ blob.Deferrer  = (*Store)(nil)
 )
 
 // Store retries the operations of the Store it wraps.
@@ -39,9 +40,25 @@ func (s *Store) Location() string { return s.s.Location() }
 // Put implements blob.Store; see the package documentation for a retried
 // Put that finds the name taken.
 func (s *Store) Put(ctx context.Context, name string, data []byte) error {
+	return s.put(ctx, name, data, s.s.Put)
+}
+
+// PutDeferred implements blob.Deferrer: Put, with the wrapped store's
+// PutDeferred (or its Put if it has none).
+func (s *Store) PutDeferred(ctx context.Context, name string, data []byte) error {
+	return s.put(ctx, name, data, func(ctx context.Context, name string, data []byte) error {
+		return blob.PutDeferred(ctx, s.s, name, data)
+	})
+}
+
+// Sync implements blob.Deferrer. It is never retried: after a failed
+// fsync the data may be gone, and a second fsync could report success.
+func (s *Store) Sync(ctx context.Context) error { return blob.Sync(ctx, s.s) }
+
+func (s *Store) put(ctx context.Context, name string, data []byte, put func(context.Context, string, []byte) error) error {
 	unknown := false // whether an earlier attempt may have stored data
 	return s.do(ctx, "put", name, func() error {
-		err := s.s.Put(ctx, name, data)
+		err := put(ctx, name, data)
 		if unknown && errors.Is(err, blob.ErrExists) {
 			return s.verifyOwn(ctx, name, data, err)
 		}
