@@ -2,6 +2,7 @@ package checker_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -83,7 +84,7 @@ func TestFlippedByte(t *testing.T) {
 		t.Errorf("structure check should not see a flipped data byte, reported:\n%s", rep)
 	}
 	rep := check(t, f.r, checker.Options{ReadData: true})
-	wantPacks := []checker.PackProblem{{Pack: victim.Pack, Problem: "its content does not match its name"}}
+	wantPacks := []checker.PackProblem{{Pack: victim.Pack, Problem: fmt.Sprintf("1 of its %d blobs are damaged", f.blobsIn(victim.Pack))}}
 	if diff := cmp.Diff(wantPacks, rep.DamagedPacks); diff != "" {
 		t.Errorf("damaged packs (-want +got):\n%s", diff)
 	}

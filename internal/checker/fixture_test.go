@@ -195,6 +195,18 @@ func (f *fixture) packOf(t repo.BlobType, plaintext []byte) repo.PackedBlob {
 	return repo.PackedBlob{}
 }
 
+// blobsIn counts the index entries in pack.
+func (f *fixture) blobsIn(pack repo.ID) int {
+	n := 0
+	_ = f.r.EachBlob(func(b repo.PackedBlob) error {
+		if b.Pack == pack {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
 // idsOf finds the ids of content's chunks by scanning the index for the
 // blob whose plaintext matches (the id key is private to the repository).
 func (f *fixture) idsOf(t repo.BlobType, plaintext []byte) map[repo.ID]bool {

@@ -116,16 +116,21 @@ func (c *checker) checkPack(ctx context.Context, id repo.ID) (string, error) {
 // verifyPack reads a pack and records each blob that fails.
 func (c *checker) verifyPack(ctx context.Context, id repo.ID) (int64, error) {
 	blobs := c.packs[id]
+	bad := 0
 	n, err := c.r.VerifyPack(ctx, id, blobs, func(b repo.PackedBlob, err error) {
 		if err == nil {
 			return
 		}
+		bad++
 		c.markBadEntry(b, err.Error())
 	})
 	if errors.Is(err, repo.ErrPackMismatch) {
 		// Every blob was verified: those damaged are recorded already.
 		c.damagedPack(id, "its content does not match its name")
 		return n, nil
+	}
+	if err == nil && bad > 0 {
+		c.damagedPack(id, fmt.Sprintf("%d of its %d blobs are damaged", bad, len(blobs)))
 	}
 	if err != nil {
 		if ctx.Err() != nil {

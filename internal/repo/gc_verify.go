@@ -26,8 +26,8 @@ func ExpectedPackSize(count int, dataLen int64) int64 {
 // hash to its name.
 var ErrPackMismatch = errors.New("pack content does not match its name")
 
-// VerifyPack reads a whole pack once, checks that its content hashes to
-// its name, and verifies each of blobs (decrypt, decompress, hash), calling
+// VerifyPack reads a whole pack once, checks that its content matches its
+// name (matchPackName), and verifies each of blobs (decrypt, decompress, hash), calling
 // fn with nil or an error matching ErrIntegrity for each, in order. Blobs
 // beyond the end of a truncated pack fail. It returns the bytes read, and
 // an error when the pack cannot be read at all (a missing pack matches
@@ -62,10 +62,39 @@ func (r *Repository) VerifyPack(ctx context.Context, packID ID, blobs []PackedBl
 		plain, err = r.openBlob(b, data[b.Offset:end], plain[:0])
 		fn(b, err)
 	}
-	if ID(blake3.Sum256(data)) != packID {
-		return int64(len(data)), fmt.Errorf("pack %s: %w", packID.Short(), ErrPackMismatch)
+	if err := r.matchPackName(packID, data); err != nil {
+		return int64(len(data)), fmt.Errorf("pack %s: %w", packID.Short(), err)
 	}
 	return int64(len(data)), nil
+}
+
+// matchPackName checks that data, a whole pack, carries the name id: the
+// BLAKE3 of its sealed header and trailer, whose header must then decrypt
+// and tile the data region (so every byte before it belongs to a blob
+// authenticated on its own), or, for packs written before 2026-11-23, the
+// BLAKE3 of all of data. See docs/repository-format.md §7.
+func (r *Repository) matchPackName(id ID, data []byte) error {
+	if len(data) < pack.TrailerSize {
+		return ErrPackMismatch
+	}
+	hlen, err := pack.ParseTrailer(data[len(data)-pack.TrailerSize:], int64(len(data)))
+	if err == nil {
+		dataLen := len(data) - pack.TrailerSize - hlen
+		if ID(blake3.Sum256(data[dataLen:])) == id {
+			hdr, err := r.opener.Open(nil, data[dataLen:len(data)-pack.TrailerSize], pack.HeaderAD)
+			if err != nil {
+				return fmt.Errorf("%w: its header does not decrypt", ErrPackMismatch)
+			}
+			if _, err := pack.DecodeHeader(hdr, int64(dataLen)); err != nil {
+				return fmt.Errorf("%w: %w", ErrPackMismatch, err)
+			}
+			return nil
+		}
+	}
+	if ID(blake3.Sum256(data)) != id {
+		return ErrPackMismatch
+	}
+	return nil
 }
 
 // LoadBlobFrom reads, decrypts and verifies the blob stored at b (which

@@ -104,9 +104,14 @@ func (p *packer) finish(ctx context.Context, r *Repository) error {
 		return err
 	}
 	*p.buf = pack.AppendTrailer(sealed, len(sealed)-before)
+	// The name is the BLAKE3 of the sealed header and trailer, not of the
+	// whole pack: every blob is authenticated on its own and the header
+	// tiles the data region, so hashing all bytes a second time bought
+	// nothing (docs/repository-format.md §7).
+	id := ID(blake3.Sum256((*p.buf)[before:]))
 	blobs := make([]index.Blob, len(p.entries))
 	for i, e := range p.entries {
-		blobs[i] = index.Blob{Type: e.Type, Flags: e.Flags, ID: e.ID, Offset: e.Offset, Length: e.Length, RawLength: e.RawLength}
+		blobs[i] = index.Blob{Type: e.Type, Flags: e.Flags, ID: e.ID, Pack: id, Offset: e.Offset, Length: e.Length, RawLength: e.RawLength}
 	}
 	buf := p.buf
 	p.buf, p.entries = nil, p.entries[:0]
@@ -121,21 +126,14 @@ func (p *packer) finish(ctx context.Context, r *Repository) error {
 	r.mu.Lock()
 	r.inflight++
 	r.mu.Unlock()
-	go r.upload(ctx, buf, blobs)
+	go r.upload(ctx, id, buf, blobs)
 	return nil
 }
 
-// upload names one pack (the BLAKE3 of its bytes: hashed here rather than
-// in finish, so that the caller of SaveBlob goes back to compressing and
-// sealing while this goroutine hashes), stores it, then publishes its
-// blobs to the index.
-func (r *Repository) upload(ctx context.Context, buf *[]byte, blobs []index.Blob) {
+// upload stores one pack, then publishes its blobs to the index.
+func (r *Repository) upload(ctx context.Context, id ID, buf *[]byte, blobs []index.Blob) {
 	defer func() { <-r.uploadSem }()
 	size := len(*buf)
-	id := ID(blake3.Sum256(*buf))
-	for i := range blobs {
-		blobs[i].Pack = id
-	}
 	// Uploads outlive the SaveBlob call that started them (its context may
 	// end with the caller's errgroup); Flush waits for them.
 	// Durable once the next index object is written: saveHashedObject
