@@ -22,8 +22,10 @@ type Params struct {
 	Min, Avg, Max int
 }
 
-// DefaultParams are format version 1's defaults (see docs/repository-format.md).
-var DefaultParams = Params{Min: 256 << 10, Avg: 1 << 20, Max: 4 << 20}
+// DefaultParams are the sizes a new repository gets (see
+// docs/repository-format.md §5; repositories made before 2026-11-23 have a
+// 256 KiB minimum, kept in their config).
+var DefaultParams = Params{Min: 512 << 10, Avg: 1 << 20, Max: 4 << 20}
 
 // Validate checks p.
 func (p Params) Validate() error {
