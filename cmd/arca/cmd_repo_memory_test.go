@@ -40,3 +40,49 @@ func TestTuneMemoryRestoresTheLimitAndDefersToGOMEMLIMIT(t *testing.T) {
 		t.Errorf("limit with GOMEMLIMIT set = %d, want untouched", got)
 	}
 }
+
+func TestGCPercentKeepsAMinimumHeapGoal(t *testing.T) {
+	for _, c := range []struct {
+		live int64
+		want int
+	}{
+		{0, 6300},         // before the first collection: as if 1 MiB live
+		{4 << 20, 1500},   // a no-change backup: goal 64 MiB
+		{32 << 20, 100},   // goal 64 MiB is GOGC=100 already
+		{500 << 20, 100},  // large heaps: Go's default
+		{100 << 10, 6300}, // tiny heaps are capped
+		{640 << 10, 6300}, // as 1 MiB
+		{16 << 20, 300},   // goal 64 MiB
+		{48 << 20, 100},   // never below the default
+	} {
+		if got := gcPercent(c.live); got != min(c.want, memMaxPercent) {
+			t.Errorf("gcPercent(%d KiB) = %d, want %d", c.live>>10, got, c.want)
+		}
+	}
+}
+
+func TestTuneMemoryDefersToGOGC(t *testing.T) {
+	prev := debug.SetGCPercent(250)
+	defer debug.SetGCPercent(prev)
+	o := &repoOptions{m: &Main{Getenv: func(k string) string {
+		if k == "GOGC" {
+			return "250"
+		}
+		return ""
+	}}}
+	stop := o.tuneMemory()
+	if got := debug.SetGCPercent(250); got != 250 {
+		t.Errorf("GC percent while tuning with GOGC set = %d, want 250 untouched", got)
+	}
+	stop()
+	o.m.Getenv = func(string) string { return "" }
+	stop = o.tuneMemory()
+	if got := debug.SetGCPercent(-1); got <= 250 {
+		t.Errorf("GC percent while tuning a small heap = %d, want above the default", got)
+	}
+	debug.SetGCPercent(6300) // as tuned, so that stop restores over it
+	stop()
+	if got := debug.SetGCPercent(250); got != 250 {
+		t.Errorf("GC percent after tuning = %d, want 250 restored", got)
+	}
+}

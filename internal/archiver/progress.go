@@ -2,11 +2,13 @@ package archiver
 
 import (
 	"context"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/arcabackup/arca/internal/fsmeta"
 	"github.com/arcabackup/arca/internal/repo"
 )
 
@@ -150,23 +152,24 @@ func (r *run) startReporting(ctx context.Context, roots []root) (stop func()) {
 
 // scan counts the files and bytes the backup will see, for the totals.
 func (r *run) scan(ctx context.Context, roots []root) {
+	buf := make([]byte, 32<<10)
 	for _, rt := range roots {
-		fi, err := os.Lstat(rt.path)
-		if err != nil {
+		var st unix.Stat_t
+		if fsmeta.Lstatat(unix.AT_FDCWD, rt.path, rt.path, &st) != nil {
 			continue
 		}
-		if !r.scanEntry(ctx, rt.path, fi, r.incl.Empty() || r.incl.Match(rt.path, fi.IsDir())) {
+		if !r.scanEntry(ctx, rt.path, &st, r.incl.Empty() || r.incl.Match(rt.path, fsmeta.IsDir(&st)), buf) {
 			return
 		}
 	}
 	r.progress.scanDone.Store(true)
 }
 
-func (r *run) scanEntry(ctx context.Context, path string, fi os.FileInfo, included bool) bool {
+func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, included bool, buf []byte) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	isDir := fi.IsDir()
+	isDir := fsmeta.IsDir(st)
 	if r.excl.Match(path, isDir) {
 		return true
 	}
@@ -174,23 +177,24 @@ func (r *run) scanEntry(ctx context.Context, path string, fi os.FileInfo, includ
 	if !isDir {
 		if included {
 			r.progress.scanFiles.Add(1)
-			if fi.Mode().IsRegular() {
-				r.progress.scanBytes.Add(uint64(fi.Size()))
+			if st.Mode&unix.S_IFMT == unix.S_IFREG {
+				r.progress.scanBytes.Add(uint64(st.Size))
 			}
 		}
 		return true
 	}
-	names, _ := readDirNames(path)
-	for _, name := range names {
-		p := path + "/" + name
-		if path == "/" {
-			p = "/" + name
-		}
-		cfi, err := os.Lstat(p)
-		if err != nil {
-			continue
-		}
-		if !r.scanEntry(ctx, p, cfi, included) {
+	dir, _ := fsmeta.OpenDir(path, buf)
+	if dir == nil {
+		return true
+	}
+	sts := make([]unix.Stat_t, len(dir.Names))
+	ok := make([]bool, len(dir.Names))
+	for i, name := range dir.Names {
+		ok[i] = fsmeta.Lstatat(dir.FD, name, "", &sts[i]) == nil
+	}
+	dir.Close() // before descending: a deep tree must not hold a handle per level
+	for i, name := range dir.Names {
+		if ok[i] && !r.scanEntry(ctx, childPath(path, name), &sts[i], included, buf) {
 			return false
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/sys/unix"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/fsmeta"
@@ -39,6 +40,7 @@ type run struct {
 	smallMax int
 	progress counters
 	links    map[inodeKey]*future // the walker's only
+	dirBuf   []byte               // the walker's only: getdents scratch
 	warnMu   sync.Mutex
 	warnings []Warning
 
@@ -64,10 +66,12 @@ func (a *Archiver) Snapshot(ctx context.Context, paths []string, opts SnapshotOp
 	}
 	started := a.opts.Now()
 	before := a.repo.Stats()
+	uncache := cacheTreePacks(a.repo, opts.Parent != nil)
 	parent := r.loadParent(ctx)
 
 	stopReporting := r.startReporting(ctx, roots)
 	rootID, err := r.backup(ctx, a.opts, roots, parent)
+	uncache()
 	if err == nil {
 		r.progress.setPhase(PhaseFlush)
 		err = a.repo.Flush(ctx)
@@ -111,6 +115,7 @@ func (a *Archiver) newRun(opts SnapshotOptions) (*run, error) {
 		chunkers: make(chan repo.Chunker, a.opts.Savers),
 		smallMax: smallMax(a.repo),
 		links:    map[inodeKey]*future{},
+		dirBuf:   make([]byte, 32<<10),
 
 		testHookOpen: a.testHookOpen,
 	}, nil
@@ -213,7 +218,7 @@ func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, rt root, parent 
 	if parent != nil {
 		pn = parent.Find(rt.name)
 	}
-	st := r.stat(rt.path, dirCtx{included: r.incl.Empty()}, pn)
+	st := r.stat(unix.AT_FDCWD, rt.path, rt.path, dirCtx{included: r.incl.Empty()}, pn)
 	if !st.ok {
 		return nil, nil
 	}
@@ -288,6 +293,22 @@ func (r *run) snapshot(roots []root, rootID repo.ID, started time.Time, before, 
 	sn.Stats.BytesStored = after.BytesStored - before.BytesStored
 	sn.Stats.Warnings = r.progress.warnings.Load()
 	return &sn
+}
+
+// treePackCacher is a repository that can keep whole tree packs in memory
+// (*repo.Repository).
+type treePackCacher interface {
+	CacheTreePacks() (release func())
+}
+
+// cacheTreePacks turns on the repository's tree pack cache, if it has one,
+// while the walk loads the parent snapshot's trees: one read per pack
+// instead of one per directory. It returns the function that releases it.
+func cacheTreePacks(r Repo, parent bool) (release func()) {
+	if c, ok := r.(treePackCacher); ok && parent {
+		return c.CacheTreePacks()
+	}
+	return func() {}
 }
 
 // smallMax returns the largest file size that is always one chunk.

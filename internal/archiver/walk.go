@@ -3,16 +3,16 @@ package archiver
 import (
 	"context"
 	"errors"
-	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
+	"github.com/arcabackup/arca/internal/fsmeta"
 	"github.com/arcabackup/arca/internal/repo"
 	"github.com/arcabackup/arca/internal/repo/tree"
 )
@@ -97,15 +97,17 @@ type statted struct {
 	ok       bool // false: excluded, or unreadable (warned)
 }
 
-// stat lstats path and reads its metadata, unless the patterns leave it
-// out. d is the context of the directory it is in.
-func (r *run) stat(path string, d dirCtx, prev *tree.Node) statted {
-	fi, err := os.Lstat(path)
-	if err != nil {
+// stat lstats the entry name of the open directory dirfd (or the path
+// name, with unix.AT_FDCWD), whose full path is path, and reads its
+// metadata, unless the patterns leave it out. d is the context of the
+// directory it is in; prev is the same path's node in the parent snapshot.
+func (r *run) stat(dirfd int, name, path string, d dirCtx, prev *tree.Node) statted {
+	var st unix.Stat_t
+	if err := fsmeta.Lstatat(dirfd, name, path, &st); err != nil {
 		r.warn(path, err)
 		return statted{}
 	}
-	isDir := fi.IsDir()
+	isDir := fsmeta.IsDir(&st)
 	if r.excl.Match(path, isDir) {
 		return statted{}
 	}
@@ -113,7 +115,7 @@ func (r *run) stat(path string, d dirCtx, prev *tree.Node) statted {
 	if !included && !isDir {
 		return statted{}
 	}
-	n, err := r.meta.NodeSince(path, fi, prev)
+	n, err := r.meta.NodeAt(dirfd, name, path, &st, prev)
 	if err != nil {
 		r.warn(path, err)
 		return statted{}
@@ -124,21 +126,24 @@ func (r *run) stat(path string, d dirCtx, prev *tree.Node) statted {
 	return statted{path: path, node: n, included: included, ok: true}
 }
 
-// statAll stats the entries of one directory, in parallel when there are
-// enough of them: on a small VM each lstat and listxattr costs microseconds
-// of CPU, and the walk is otherwise the bottleneck of an incremental backup.
-func (r *run) statAll(paths []string, d dirCtx, parent *tree.Tree) []statted {
-	out := make([]statted, len(paths))
-	prev := func(p string) *tree.Node {
-		if parent == nil {
-			return nil
+// statAll stats the entries of the open directory dir at path, in parallel
+// when there are enough of them: on a small VM each lstat costs
+// microseconds of CPU, and the walk is otherwise the bottleneck of an
+// incremental backup.
+func (r *run) statAll(dir *fsmeta.Dir, path string, d dirCtx, parent *tree.Tree) []statted {
+	names := dir.Names
+	out := make([]statted, len(names))
+	one := func(i int) {
+		var prev *tree.Node
+		if parent != nil {
+			prev = parent.Find(names[i])
 		}
-		return parent.Find(p[strings.LastIndexByte(p, '/')+1:])
+		out[i] = r.stat(dir.FD, names[i], childPath(path, names[i]), d, prev)
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(paths)/4)
+	workers := min(runtime.GOMAXPROCS(0), len(names)/4)
 	if workers <= 1 {
-		for i, p := range paths {
-			out[i] = r.stat(p, d, prev(p))
+		for i := range names {
+			one(i)
 		}
 		return out
 	}
@@ -148,13 +153,21 @@ func (r *run) statAll(paths []string, d dirCtx, parent *tree.Tree) []statted {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(paths); i = int(next.Add(1)) - 1 {
-				out[i] = r.stat(paths[i], d, prev(paths[i]))
+			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
+				one(i)
 			}
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// childPath is the path of the entry name of the directory at dir.
+func childPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
 }
 
 // newEntry makes the entry for a statted path. pn is the node of the same
@@ -184,19 +197,17 @@ func (r *run) newEntry(ctx context.Context, g *errgroup.Group, st statted, pn *t
 // walkDir lists and walks the directory at path and returns the future of
 // its node, done once its tree is saved.
 func (r *run) walkDir(ctx context.Context, g *errgroup.Group, path string, n tree.Node, parent *tree.Tree, d dirCtx) (*future, error) {
-	names, err := readDirNames(path)
+	dir, err := fsmeta.OpenDir(path, r.dirBuf)
 	if err != nil {
 		r.warn(path, err) // saved with what could be listed
 	}
-	paths := make([]string, len(names))
-	for i, name := range names {
-		paths[i] = path + "/" + name
-		if path == "/" {
-			paths[i] = "/" + name
-		}
+	if dir == nil {
+		return r.finishLater(ctx, g, path, n, nil, d), nil
 	}
-	entries := make([]*entry, 0, len(names))
-	for i, st := range r.statAll(paths, d, parent) {
+	stats := r.statAll(dir, path, d, parent)
+	dir.Close()
+	entries := make([]*entry, 0, len(stats))
+	for i, st := range stats {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -205,7 +216,7 @@ func (r *run) walkDir(ctx context.Context, g *errgroup.Group, path string, n tre
 		}
 		var pn *tree.Node
 		if parent != nil {
-			pn = parent.Find(names[i])
+			pn = parent.Find(dir.Names[i])
 		}
 		e, err := r.newEntry(ctx, g, st, pn, d)
 		if err != nil {
@@ -272,15 +283,4 @@ func (r *run) parentSubtree(ctx context.Context, path string, pn *tree.Node) *tr
 		return nil
 	}
 	return t
-}
-
-func readDirNames(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	sort.Strings(names)
-	return names, err
 }

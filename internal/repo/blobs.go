@@ -141,6 +141,9 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 			return nil, fmt.Errorf("load %s blob %s: %w", t, id, ErrBlobNotFound)
 		}
 	}
+	if plain, ok, err := r.treePacks.load(ctx, r, t, b, buf); ok {
+		return plain, err // whole tree packs while CacheTreePacks holds (treecache.go)
+	}
 	rb := readBufs.Get().(*[]byte)
 	defer readBufs.Put(rb)
 	raw, err := r.readPackRange(ctx, b.Pack, int64(b.Offset), int(b.Length), (*rb)[:0])

@@ -67,6 +67,7 @@ type Repository struct {
 	indexWrites sync.Mutex // serialises index object writes
 	lastIndex   time.Time  // last index object write (or open)
 	marked      markedPacks
+	treePacks   treePackCache // whole tree packs while a backup walks its parent (treecache.go)
 }
 
 type blobKey struct {
