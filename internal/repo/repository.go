@@ -133,6 +133,9 @@ func Init(ctx context.Context, store blob.Store, password string, opts InitOptio
 	if _, err := rand.Read(cfg.ID[:]); err != nil {
 		return nil, fmt.Errorf("draw repository id: %w", err)
 	}
+	if err := makePackDirs(ctx, store); err != nil {
+		return nil, err
+	}
 	keyID, err := writeKeyFile(ctx, store, mk, password, KeyOptions{KDF: opts.KDF, Hostname: opts.Hostname, Username: opts.Username}, opts.Now())
 	if err != nil {
 		return nil, err

@@ -174,3 +174,11 @@ func Sync(ctx context.Context, s Store) error {
 	}
 	return nil
 }
+
+// DirMaker is an optional capability of a store with real directories
+// (look for it with As): MakeDirs creates ahead of use the directories that
+// objects named with the given prefixes ("data/00/", ...) go to, so writers
+// do not create them one at a time later.
+type DirMaker interface {
+	MakeDirs(ctx context.Context, prefixes []string) error
+}
