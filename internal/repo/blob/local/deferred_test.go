@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/arcabackup/arca/internal/repo/blob"
@@ -11,10 +10,10 @@ import (
 	"github.com/arcabackup/arca/internal/repo/blob/retry"
 )
 
-func pendingFiles(s *Store) []string {
+func pendingOps(s *Store) int {
 	s.deferred.mu.Lock()
 	defer s.deferred.mu.Unlock()
-	return append([]string(nil), s.deferred.files...)
+	return len(s.deferred.ops)
 }
 
 func TestPutDeferredIsReadableAndSyncClearsIt(t *testing.T) {
@@ -34,35 +33,31 @@ func TestPutDeferredIsReadableAndSyncClearsIt(t *testing.T) {
 	if err := blob.PutDeferred(ctx, st, "data/aa/one", []byte("other")); !errors.Is(err, blob.ErrExists) {
 		t.Errorf("PutDeferred over an object = %v, want ErrExists", err)
 	}
-	if n := len(pendingFiles(s)); n != 2 {
-		t.Fatalf("%d files await Sync, want 2", n)
+	if n := pendingOps(s); n != 2 {
+		t.Fatalf("%d fsyncs started, want 2", n)
 	}
 	if err := blob.Sync(ctx, st); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	if n := len(pendingFiles(s)); n != 0 {
-		t.Errorf("%d files await Sync after it, want 0", n)
+	if n := pendingOps(s); n != 0 {
+		t.Errorf("%d fsyncs tracked after Sync, want 0", n)
 	}
 	if err := s.Put(ctx, "index/x", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(pendingFiles(s)); n != 0 {
-		t.Errorf("Put left %d files to Sync, want 0 (it is durable itself)", n)
+	if n := pendingOps(s); n != 0 {
+		t.Errorf("Put left %d fsyncs to Sync, want 0 (it is durable itself)", n)
 	}
 }
 
 func TestSyncFailureIsSticky(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
-	if err := s.PutDeferred(ctx, "data/aa/gone", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	// A file that cannot be synced: the data it held may be lost.
-	if err := os.Remove(s.path("data/aa/gone")); err != nil {
-		t.Fatal(err)
-	}
+	// A file that cannot be synced (the data it held may be lost): a
+	// background fsync that fails, recorded as such.
+	s.deferred.start(s.path("data/aa/gone"))
 	if err := s.Sync(ctx); err == nil {
-		t.Fatal("Sync of a file that vanished succeeded")
+		t.Fatal("Sync after a failed fsync succeeded")
 	}
 	if err := s.PutDeferred(ctx, "data/aa/next", []byte("y")); err != nil {
 		t.Fatal(err)
@@ -72,20 +67,27 @@ func TestSyncFailureIsSticky(t *testing.T) {
 	}
 }
 
-func TestSyncCanceledKeepsFilesForNextSync(t *testing.T) {
+func TestSyncCanceledStopsWaitingOnly(t *testing.T) {
 	s := newTestStore(t)
+	// Hold every fsync slot, so the fsync waits...
+	for range syncParallel {
+		s.deferred.sem <- struct{}{}
+	}
 	if err := s.PutDeferred(context.Background(), "data/aa/one", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := s.Sync(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Sync with a cancelled context = %v, want context.Canceled", err)
+		t.Fatalf("Sync with a cancelled context while an fsync waits = %v, want context.Canceled", err)
 	}
-	if n := len(pendingFiles(s)); n != 1 {
-		t.Fatalf("%d files await Sync after a cancelled one, want 1", n)
+	for range syncParallel { // ...and let the fsync run
+		<-s.deferred.sem
 	}
 	if err := s.Sync(context.Background()); err != nil {
 		t.Fatalf("Sync after a cancelled one: %v", err)
+	}
+	if n := pendingOps(s); n != 0 {
+		t.Errorf("%d fsyncs tracked after Sync, want 0", n)
 	}
 }

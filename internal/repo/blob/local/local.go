@@ -10,10 +10,10 @@
 // support hard links (every local POSIX file system does; some network and
 // FUSE file systems do not).
 //
-// PutDeferred (blob.Deferrer) does the same without the two fsyncs, and
-// Sync later fsyncs all such files and their directories together: the
-// repository writes packs that way and syncs before the index object that
-// names them, so a backup pays for one barrier instead of one per pack.
+// PutDeferred (blob.Deferrer) does the same but returns before the two
+// fsyncs, which run in the background; Sync waits for them. The repository
+// writes packs that way and syncs before the index object that names them,
+// so an upload does not hold its pack buffer through the fsyncs.
 //
 // Unlike on S3, one name cannot be both an object and a directory of other
 // objects ("a" and "a/b"); the repository layout never asks for that. A Put
@@ -68,7 +68,7 @@ func New(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("local store %s: not a directory", root)
 	}
-	return &Store{root: root}, nil
+	return &Store{root: root, deferred: newDeferred()}, nil
 }
 
 // Connections implements blob.Store: twice GOMAXPROCS, so I/O waits overlap.

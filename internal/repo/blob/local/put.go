@@ -39,7 +39,7 @@ func (s *Store) put(ctx context.Context, name string, data []byte, durable bool)
 	// litter, which is never listed and RemoveTemporary clears.
 	_ = os.Remove(tmp)
 	if !durable {
-		s.deferred.add(final)
+		s.deferred.start(final)
 		return nil
 	}
 	if err := syncDir(dir); err != nil {
