@@ -14,8 +14,9 @@ import (
 // byte histogram gives their order-0 entropy: at or above
 // maxSampleEntropy bits per byte the data is taken for incompressible
 // (media, archives, encrypted files) at the cost of a histogram, not of
-// compression. Otherwise blobs above probeMin are probed with zstd on
-// their first probeSize bytes, and only then compressed whole. See
+// compression. Otherwise blobs above probeMin whose sample is not clearly
+// compressible (minProbeEntropy) are probed with zstd on their first
+// probeSize bytes, and only then compressed whole. See
 // docs/repository-format.md.
 const (
 	compressMaxPercent = 97
@@ -30,6 +31,10 @@ const (
 	// entropy at one of the windows unless it repeats a random block of
 	// more than a window, which chunking deduplicates anyway.
 	maxSampleEntropy = 7.9
+	// Below minProbeEntropy bits per byte the probe is skipped: entropy
+	// coding alone then wins more than 3% (text samples at 4.5–5.5 bits),
+	// so the probe could only repeat work on its first 32 KiB.
+	minProbeEntropy = 7.0
 )
 
 type compressor struct {
@@ -90,10 +95,13 @@ func (c *compressor) compress(scratch, p []byte) (out []byte, ok bool) {
 	if c.enc == nil || len(p) < 64 {
 		return scratch[:0], false
 	}
-	if len(p) >= sampleMin && sampleEntropy(p) >= maxSampleEntropy {
-		return scratch[:0], false
+	entropy := 0.0
+	if len(p) >= sampleMin {
+		if entropy = sampleEntropy(p); entropy >= maxSampleEntropy {
+			return scratch[:0], false
+		}
 	}
-	if len(p) >= probeMin {
+	if len(p) >= probeMin && entropy >= minProbeEntropy {
 		scratch = c.enc.EncodeAll(p[:probeSize], scratch[:0])
 		if len(scratch)*100 > probeSize*compressMaxPercent {
 			return scratch[:0], false

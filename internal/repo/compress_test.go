@@ -54,3 +54,30 @@ func TestCompressSkipsHighEntropyAndKeepsWhatPays(t *testing.T) {
 		t.Errorf("text: ok = %v, %d of %d bytes", ok, len(out), len(text))
 	}
 }
+
+// A blob whose sample windows look like text but whose bulk is random
+// skips the probe and is compressed whole, and the ratio check then still
+// stores it raw.
+func TestCompressLowEntropySampleOverRandomBulkStaysRaw(t *testing.T) {
+	c, err := newCompressor(CompressionDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	p := make([]byte, 1<<20)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range p {
+		p[i] = byte(r.Uint32())
+	}
+	step := (len(p) - sampleSize) / (sampleWindows - 1)
+	text := bytes.Repeat([]byte("GET /healthz 200\n"), sampleSize/17+1)
+	for w := 0; w < sampleWindows; w++ {
+		copy(p[w*step:w*step+sampleSize], text)
+	}
+	if e := sampleEntropy(p); e >= minProbeEntropy {
+		t.Fatalf("fixture: sample entropy %.2f, want below %.1f", e, minProbeEntropy)
+	}
+	if out, ok := c.compress(nil, p); ok {
+		t.Errorf("mostly random blob compressed to %d of %d bytes and kept", len(out), len(p))
+	}
+}
