@@ -33,12 +33,17 @@ func IsDir(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
 
 // NodeAt is NodeSince for an lstat result st of the entry name of the open
 // directory dirfd, whose full path is path: the symlink target is read
-// relative to dirfd, the xattrs (when prev does not give them) by path.
+// relative to dirfd (by path with dirfd unix.AT_FDCWD), the xattrs (when
+// prev does not give them) by path. The node is called name.
 func (r *Reader) NodeAt(dirfd int, name, path string, st *unix.Stat_t, prev *tree.Node) (tree.Node, error) {
 	n := FromUnixStat(name, st)
 	n.User, n.Group = r.userName(n.UID), r.groupName(n.GID)
 	if n.Type == tree.TypeSymlink {
-		target, err := readlinkat(dirfd, name, int(st.Size))
+		link := name
+		if dirfd == unix.AT_FDCWD {
+			link = path
+		}
+		target, err := readlinkat(dirfd, link, int(st.Size))
 		if err != nil {
 			return tree.Node{}, fmt.Errorf("read link: %w", err)
 		}

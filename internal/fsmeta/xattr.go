@@ -87,8 +87,12 @@ func getXattr(path, name string) ([]byte, error) {
 // SetXattrs sets the attributes on an open file or directory. It stops at
 // the first error, which names the attribute.
 func SetXattrs(f *os.File, xs []tree.Xattr) error {
+	return setXattrsFd(int(f.Fd()), xs)
+}
+
+func setXattrsFd(fd int, xs []tree.Xattr) error {
 	for _, x := range xs {
-		if err := unix.Fsetxattr(int(f.Fd()), x.Name, x.Value, 0); err != nil {
+		if err := ignoringEINTR(func() error { return unix.Fsetxattr(fd, x.Name, x.Value, 0) }); err != nil {
 			return fmt.Errorf("set xattr %q: %w", x.Name, err)
 		}
 	}

@@ -1,61 +1,94 @@
 package restorer
 
 import (
+	"errors"
 	"os"
-	"sync"
 	"sync/atomic"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// dirHandle is an open handle on a directory of the target, shared by the
-// walker and the workers writing that directory's files: creating a file
-// with openat on its directory's handle is one system call, where a path
-// through os.Root opens every directory on the way. The directory is
-// opened on first use and closed when the last reference is released.
+// dirHandle is an open directory of the target, shared by the walker and
+// the workers writing that directory's files: files and subdirectories
+// are created with openat and mkdirat on its descriptor, one system call
+// each, where a path through os.Root opens every directory on the way.
+// The walker opens a directory (relative to its parent's handle, with
+// O_NOFOLLOW, so never through a symlink) when it enters it; the handle is
+// closed when the last reference is released.
 type dirHandle struct {
-	root *os.Root
 	rel  string
+	f    *os.File // nil when err is set
+	fd   int
+	err  error
 	refs atomic.Int64
 
-	mu  sync.Mutex
-	f   *os.File
-	fd  int
-	err error
+	// ours is set for a directory this restore created (mode 0700 until
+	// its metadata is set at the end, so no one else can change it);
+	// newGID is the group a file created in it gets. Together they let a
+	// file skip a chown that would change nothing.
+	ours   bool
+	newGID uint32
 }
 
-// newDirHandle returns a handle on the directory rel with one reference.
-func newDirHandle(root *os.Root, rel string) *dirHandle {
-	h := &dirHandle{root: root, rel: rel}
+// openRootHandle returns a handle with one reference on the target
+// directory itself.
+func openRootHandle(root *os.Root) *dirHandle {
+	h := &dirHandle{rel: "."}
 	h.refs.Store(1)
+	h.f, h.err = root.OpenFile(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if h.err == nil {
+		h.fd = int(h.f.Fd())
+	}
+	return h
+}
+
+// openChild returns a handle with one reference on the directory name
+// inside parent (rel is its path in the target). ours says the restore
+// just created it.
+func openChild(parent *dirHandle, name, rel string, ours bool) *dirHandle {
+	h := &dirHandle{rel: rel}
+	h.refs.Store(1)
+	if parent.err != nil {
+		h.err = parent.err
+		return h
+	}
+	fd, err := openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		h.err = &os.PathError{Op: "open", Path: rel, Err: err}
+		return h
+	}
+	h.f, h.fd = os.NewFile(uintptr(fd), rel), fd
+	if ours {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil {
+			h.ours = true
+			h.newGID = uint32(os.Getegid())
+			if st.Mode&unix.S_ISGID != 0 {
+				h.newGID = st.Gid
+			}
+		}
+	}
 	return h
 }
 
 func (h *dirHandle) acquire() { h.refs.Add(1) }
 
 func (h *dirHandle) release() {
-	if h.refs.Add(-1) != 0 {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.f != nil {
+	if h.refs.Add(-1) == 0 && h.f != nil {
 		h.f.Close()
-		h.f = nil
 	}
 }
 
 // get returns the open directory and its descriptor, valid while the
 // caller holds a reference.
-func (h *dirHandle) get() (*os.File, int, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.f == nil && h.err == nil {
-		// O_NOFOLLOW: the directory made (or checked) by the walker, never
-		// a symlink put in its place since.
-		h.f, h.err = h.root.OpenFile(h.rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_DIRECTORY, 0)
-		if h.err == nil {
-			h.fd = int(h.f.Fd())
+func (h *dirHandle) get() (*os.File, int, error) { return h.f, h.fd, h.err }
+
+// openat is unix.Openat, retried on EINTR.
+func openat(dirfd int, name string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, flags, mode)
+		if !errors.Is(err, unix.EINTR) {
+			return fd, err
 		}
 	}
-	return h.f, h.fd, h.err
 }

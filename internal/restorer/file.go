@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 
@@ -25,7 +26,7 @@ func (r *restore) work(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			err := r.restoreFile(ctx, job.dir, job.path, job.node)
+			err := r.writeFile(ctx, job)
 			job.dir.release()
 			if err != nil {
 				return err
@@ -36,39 +37,62 @@ func (r *restore) work(ctx context.Context) error {
 	}
 }
 
-func (r *restore) restoreFile(ctx context.Context, d *dirHandle, p string, n *tree.Node) error {
+// createFile creates the file p in the directory d and returns its
+// descriptor, or ok=false when there is nothing to write (a failure,
+// reported, or an existing file kept by the overwrite policy). The walker
+// creates every file: creates in one directory take its lock in turn
+// anyway, and workers queueing for it would spin on the lock.
+func (r *restore) createFile(d *dirHandle, p string, n *tree.Node) (fd int, ok bool) {
 	_, dirfd, err := d.get()
 	if err != nil {
 		r.fileFailed(p, err)
-		return nil
+		return -1, false
 	}
-	// O_EXCL: never write through whatever is at p, a symlink included.
-	var f *os.File
+	// O_EXCL: never write through whatever is at p, a symlink included. The
+	// file is written through its bare descriptor: an *os.File costs an
+	// fcntl more, and nothing here needs the runtime poller.
+	fd = -1
 	created, err := r.create(p, n, func() error {
-		fd, err := unix.Openat(dirfd, path.Base(p), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		var err error
+		fd, err = openat(dirfd, path.Base(p), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return &os.PathError{Op: "create", Path: p, Err: err}
 		}
-		f = os.NewFile(uintptr(fd), p)
 		return nil
 	})
 	if err != nil {
 		r.fileFailed(p, err)
-		return nil
+		return -1, false
 	}
 	if !created { // kept by the overwrite policy
 		r.prog.filesDone.Add(1)
 		r.prog.bytesDone.Add(n.Size)
-		return nil
+		return -1, false
 	}
-	err = r.writeContent(ctx, f, n)
+	return fd, true
+}
+
+// abandon closes and removes a created file that will not be written (the
+// restore was cancelled), and releases its directory.
+func (r *restore) abandon(job fileJob) {
+	unix.Close(job.fd)
+	r.root.Remove(job.path)
+	job.dir.release()
+}
+
+// writeFile writes the content and metadata of a created file and closes
+// it. Only a cancelled context is returned.
+func (r *restore) writeFile(ctx context.Context, job fileJob) error {
+	p, n := job.path, job.node
+	out := &outFile{fd: job.fd, path: p}
+	err := r.writeContent(ctx, out, n)
 	if err == nil {
-		if merr := r.fileMeta(f, n); merr != nil {
+		if merr := r.fileMeta(job.dir, job.fd, n); merr != nil {
 			r.rep.fail(p, merr) // content is right; metadata is reported
 		}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if cerr := unix.Close(job.fd); err == nil && cerr != nil {
+		err = &os.PathError{Op: "close", Path: p, Err: cerr}
 	}
 	if err != nil {
 		r.root.Remove(p) // never leave a file with wrong or missing bytes
@@ -91,21 +115,64 @@ func (r *restore) fileFailed(p string, err error) {
 	r.rep.fail(p, err)
 }
 
-func (r *restore) fileMeta(f *os.File, n *tree.Node) error {
-	err := fsmeta.ApplyFile(f, n, r.apply, !r.opts.NoXattrs)
-	return errors.Join(err, fsmeta.SetFileTimes(f, n))
+// fileMeta sets a new file's metadata. The chown is skipped when it would
+// change nothing: the file was created in a directory of this restore,
+// so it belongs to our user and to the group the directory gives.
+func (r *restore) fileMeta(d *dirHandle, fd int, n *tree.Node) error {
+	opts := r.apply
+	if opts.Owner && d.ours && n.UID == r.euid && n.GID == d.newGID {
+		opts.Owner = false
+	}
+	err := fsmeta.ApplyFd(fd, n, opts, !r.opts.NoXattrs)
+	return errors.Join(err, fsmeta.SetFdTimes(fd, n))
+}
+
+// outFile is a file being restored, written with pwrite at offsets.
+type outFile struct {
+	fd   int
+	path string
+}
+
+func (f *outFile) writeAt(b []byte, off int64) error {
+	for len(b) > 0 {
+		n, err := unix.Pwrite(f.fd, b, off)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return &os.PathError{Op: "write", Path: f.path, Err: err}
+		case n == 0:
+			return &os.PathError{Op: "write", Path: f.path, Err: io.ErrShortWrite}
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
+
+func (f *outFile) truncate(size int64) error {
+	for {
+		err := unix.Ftruncate(f.fd, size)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return &os.PathError{Op: "truncate", Path: f.path, Err: err}
+		}
+		return nil
+	}
 }
 
 // writeContent writes the file's blobs at their offsets, leaving holes for
-// all-zero blobs, and sets the final size.
-func (r *restore) writeContent(ctx context.Context, f *os.File, n *tree.Node) error {
+// all-zero blobs, and sets the final size when it ends in a hole.
+func (r *restore) writeContent(ctx context.Context, f *outFile, n *tree.Node) error {
 	offsets, ok := r.offsets(n)
 	var size int64
+	var tailHole bool
 	var err error
 	if ok && len(n.Content) >= 4 {
-		size, err = r.writeParallel(ctx, f, n.Content, offsets)
+		size, tailHole, err = r.writeParallel(ctx, f, n.Content, offsets)
 	} else {
-		size, err = r.writeSequential(ctx, f, n.Content)
+		size, tailHole, err = r.writeSequential(ctx, f, n.Content)
 	}
 	if err != nil {
 		return err
@@ -113,8 +180,8 @@ func (r *restore) writeContent(ctx context.Context, f *os.File, n *tree.Node) er
 	if uint64(size) != n.Size {
 		return fmt.Errorf("content is %d bytes, the snapshot says %d: %w", size, n.Size, repo.ErrIntegrity)
 	}
-	if err := f.Truncate(size); err != nil { // the trailing hole, if any
-		return err
+	if tailHole { // the file is new: it is as long as its last write
+		return f.truncate(size)
 	}
 	return nil
 }
@@ -135,34 +202,39 @@ func (r *restore) offsets(n *tree.Node) ([]int64, bool) {
 	return offs, true
 }
 
-func (r *restore) writeSequential(ctx context.Context, f *os.File, ids []tree.ID) (int64, error) {
-	var off int64
-	buf := r.getBuf()
-	defer r.putBuf(buf)
+func (r *restore) writeSequential(ctx context.Context, f *outFile, ids []tree.ID) (size int64, tailHole bool, err error) {
+	var off, written int64 // written: the end of the last write
+	buf := r.bufs.get()
+	defer r.bufs.put(buf)
 	for i, id := range ids {
 		data, err := r.repo.LoadBlob(ctx, repo.DataBlob, id, *buf)
 		if err != nil {
-			return off, fmt.Errorf("blob %d of %d (%v): %w", i+1, len(ids), repo.ID(id).Short(), err)
+			return off, false, fmt.Errorf("blob %d of %d (%v): %w", i+1, len(ids), repo.ID(id).Short(), err)
 		}
 		*buf = data
-		if err := writeChunk(f, data, off); err != nil {
-			return off, err
+		hole, err := writeChunk(f, data, off)
+		if err != nil {
+			return off, false, err
 		}
 		off += int64(len(data))
+		if !hole {
+			written = off
+		}
 		r.prog.bytesDone.Add(uint64(len(data)))
 	}
-	return off, nil
+	return off, written < off, nil
 }
 
 // writeParallel loads a large file's blobs a few at a time and writes each
 // at its offset.
-func (r *restore) writeParallel(ctx context.Context, f *os.File, ids []tree.ID, offs []int64) (int64, error) {
+func (r *restore) writeParallel(ctx context.Context, f *outFile, ids []tree.ID, offs []int64) (size int64, tailHole bool, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(chunkParallelism)
+	holes := make([]bool, len(ids))
 	for i, id := range ids {
 		g.Go(func() error {
-			buf := r.getBuf()
-			defer r.putBuf(buf)
+			buf := r.bufs.get()
+			defer r.bufs.put(buf)
 			data, err := r.repo.LoadBlob(gctx, repo.DataBlob, id, *buf)
 			if err != nil {
 				return fmt.Errorf("blob %d of %d (%v): %w", i+1, len(ids), repo.ID(id).Short(), err)
@@ -172,24 +244,31 @@ func (r *restore) writeParallel(ctx context.Context, f *os.File, ids []tree.ID, 
 				return fmt.Errorf("blob %d of %d has %d bytes, the index says %d: %w", i+1, len(ids), len(data), offs[i+1]-offs[i], repo.ErrIntegrity)
 			}
 			r.prog.bytesDone.Add(uint64(len(data)))
-			return writeChunk(f, data, offs[i])
+			holes[i], err = writeChunk(f, data, offs[i])
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return offs[len(offs)-1], nil
+	for i := len(ids) - 1; i >= 0; i-- { // the last blob with bytes
+		if offs[i+1] > offs[i] {
+			return offs[len(offs)-1], holes[i], nil
+		}
+	}
+	return 0, false, nil
 }
 
 // chunkParallelism is how many blobs of one large file load at once.
 const chunkParallelism = 3
 
-func writeChunk(f *os.File, data []byte, off int64) error {
+// writeChunk writes data at off, or leaves a hole (hole=true) where data
+// is all zeros.
+func writeChunk(f *outFile, data []byte, off int64) (hole bool, err error) {
 	if allZero(data) {
-		return nil // a hole: the final Truncate gives the size
+		return true, nil
 	}
-	_, err := f.WriteAt(data, off)
-	return err
+	return false, f.writeAt(data, off)
 }
 
 func allZero(b []byte) bool {
@@ -203,16 +282,6 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
-
-func (r *restore) getBuf() *[]byte {
-	if b, ok := r.bufs.Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 0, 1<<20)
-	return &b
-}
-
-func (r *restore) putBuf(b *[]byte) { r.bufs.Put(b) }
 
 // special creates a symlink, device, FIFO or socket node in the
 // directory d.

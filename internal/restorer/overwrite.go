@@ -3,21 +3,30 @@ package restorer
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/arcabackup/arca/internal/fsmeta"
 	"github.com/arcabackup/arca/internal/repo/tree"
 )
 
-// makeDir makes sure p is a directory we may write into; it reports
-// whether it existed and whether the subtree can be restored.
-func (r *restore) makeDir(p string) (existed, ok bool) {
-	err := r.root.Mkdir(p, 0o700)
+// makeDir makes sure p (name in the directory d) is a directory we may
+// write into; it reports whether it existed and whether the subtree can be
+// restored.
+func (r *restore) makeDir(d *dirHandle, p, name string) (existed, ok bool) {
+	_, dirfd, err := d.get()
+	if err != nil {
+		r.rep.fail(p, err)
+		return false, false
+	}
+	err = mkdirat(dirfd, name, 0o700)
 	if err == nil {
 		return false, true
 	}
 	if !errors.Is(err, fs.ErrExist) {
-		r.rep.fail(p, err)
+		r.rep.fail(p, &os.PathError{Op: "mkdir", Path: p, Err: err})
 		return false, false
 	}
 	fi, err := r.root.Lstat(p)
@@ -103,6 +112,15 @@ func (r *restore) unchanged(p string, fi fs.FileInfo, n *tree.Node) bool {
 		return ok && fsmeta.TypeOf(st.Mode) == n.Type && st.Rdev == n.Device
 	}
 	return false
+}
+
+// mkdirat is unix.Mkdirat, retried on EINTR.
+func mkdirat(dirfd int, name string, mode uint32) error {
+	for {
+		if err := unix.Mkdirat(dirfd, name, mode); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }
 
 func (r *restore) skipped(*tree.Node) {

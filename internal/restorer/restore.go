@@ -25,7 +25,8 @@ type restore struct {
 	apply fsmeta.ApplyOptions
 	rep   report
 	prog  counters
-	bufs  sync.Pool
+	bufs  bufList
+	euid  uint32 // the owner of the files this restore creates
 	jobs  chan fileJob
 
 	// the walker's own
@@ -43,6 +44,7 @@ type fileJob struct {
 	path string
 	node *tree.Node
 	dir  *dirHandle // holds a reference, released when the file is done
+	fd   int        // the created file, open for writing
 }
 
 type linkJob struct {
@@ -85,6 +87,8 @@ func (rs *Restorer) Restore(ctx context.Context, treeID repo.ID, target string, 
 		opts:   opts,
 		apply:  fsmeta.ApplyOptions{Owner: !opts.NoOwner && os.Geteuid() == 0},
 		jobs:   make(chan fileJob, 64),
+		bufs:   newBufList(opts.workers() * (chunkParallelism + 1)),
+		euid:   uint32(os.Geteuid()),
 		firsts: map[inodeKey]string{},
 		failed: map[string]bool{},
 	}
@@ -112,19 +116,23 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 		defer r.prog.walked.Store(true)
 		switch {
 		case node == nil:
-			return r.walkDir(gctx, ".", rootID)
+			return r.walkDir(gctx, openRootHandle(r.root), rootID)
 		case node.Type == tree.TypeDir && node.Subtree != nil:
-			return r.walkDir(gctx, ".", *node.Subtree)
+			return r.walkDir(gctx, openRootHandle(r.root), *node.Subtree)
 		case node.Type == tree.TypeDir:
 			return nil
 		}
-		d := newDirHandle(r.root, ".")
+		d := openRootHandle(r.root)
 		defer d.release()
+		if d.err != nil {
+			r.rep.fail(".", d.err)
+			return nil
+		}
 		return r.entry(gctx, d, ".", node)
 	})
 	err := g.Wait()
 	for job := range r.jobs { // left by cancelled workers
-		job.dir.release()
+		r.abandon(job)
 	}
 	if err != nil {
 		return err
@@ -136,20 +144,24 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	return ctx.Err()
 }
 
-// walkDir restores the entries of the tree id into the directory rel.
-func (r *restore) walkDir(ctx context.Context, rel string, id tree.ID) error {
+// walkDir restores the entries of the tree id into the directory d, and
+// releases the walker's reference on d.
+func (r *restore) walkDir(ctx context.Context, d *dirHandle, id tree.ID) error {
+	defer d.release()
+	if d.err != nil {
+		r.rep.fail(d.rel, d.err)
+		return nil
+	}
 	t, err := loadTree(ctx, r.repo, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.rep.fail(rel, err)
+		r.rep.fail(d.rel, err)
 		return nil
 	}
-	d := newDirHandle(r.root, rel)
-	defer d.release()
 	for i := range t.Nodes {
-		if err := r.entry(ctx, d, rel, &t.Nodes[i]); err != nil {
+		if err := r.entry(ctx, d, d.rel, &t.Nodes[i]); err != nil {
 			return err
 		}
 	}
@@ -170,7 +182,7 @@ func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.N
 	}
 	switch n.Type {
 	case tree.TypeDir:
-		existed, ok := r.makeDir(p)
+		existed, ok := r.makeDir(d, p, n.Name)
 		if !ok {
 			return nil
 		}
@@ -179,7 +191,7 @@ func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.N
 		if n.Subtree == nil {
 			return nil
 		}
-		return r.walkDir(ctx, p, *n.Subtree)
+		return r.walkDir(ctx, openChild(d, n.Name, p, !existed), *n.Subtree)
 	case tree.TypeFile:
 		return r.queueFile(ctx, d, p, n)
 	}
@@ -202,12 +214,17 @@ func (r *restore) queueFile(ctx context.Context, d *dirHandle, p string, n *tree
 	}
 	r.prog.filesTotal.Add(1)
 	r.prog.bytesTotal.Add(n.Size)
+	fd, ok := r.createFile(d, p, n)
+	if !ok {
+		return nil
+	}
 	d.acquire()
+	job := fileJob{path: p, node: n, dir: d, fd: fd}
 	select {
-	case r.jobs <- fileJob{path: p, node: n, dir: d}:
+	case r.jobs <- job:
 		return nil
 	case <-ctx.Done():
-		d.release()
+		r.abandon(job)
 		return ctx.Err()
 	}
 }
