@@ -8,8 +8,14 @@ import (
 	"sync"
 )
 
-// syncParallel bounds the background fsyncs in flight.
-const syncParallel = 8
+// syncParallel bounds the background fsyncs in flight, and maxBacklog the
+// files written but not yet synced: past it, PutDeferred waits for the
+// oldest fsync (a disk slower to sync than to write slows the writer
+// instead of piling up goroutines and unsynced data).
+const (
+	syncParallel = 8
+	maxBacklog   = 64
+)
 
 // deferred runs the fsyncs of the files PutDeferred wrote in the
 // background, off the writer's path: the writer (an upload holding a pack
@@ -35,8 +41,18 @@ func newDeferred() deferred { return deferred{sem: make(chan struct{}, syncParal
 func (d *deferred) start(path string) {
 	op := &syncOp{done: make(chan struct{})}
 	d.mu.Lock()
+	if len(d.ops) >= 2*maxBacklog {
+		d.dropFinished()
+	}
+	var oldest *syncOp
+	if len(d.ops) >= maxBacklog {
+		oldest = d.ops[len(d.ops)-maxBacklog]
+	}
 	d.ops = append(d.ops, op)
 	d.mu.Unlock()
+	if oldest != nil {
+		<-oldest.done
+	}
 	go func() {
 		d.sem <- struct{}{}
 		op.err = syncFile(path)
@@ -66,6 +82,13 @@ func (d *deferred) wait(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.dropFinished()
+	return d.err
+}
+
+// dropFinished forgets finished fsyncs, keeping the first error. The
+// caller holds d.mu.
+func (d *deferred) dropFinished() {
 	n := 0
 	for _, op := range d.ops {
 		select {
@@ -80,7 +103,6 @@ func (d *deferred) wait(ctx context.Context) error {
 	}
 	clear(d.ops[n:])
 	d.ops = d.ops[:n]
-	return d.err
 }
 
 // PutDeferred implements blob.Deferrer: Put whose fsyncs (the file's, then

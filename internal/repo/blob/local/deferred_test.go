@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/arcabackup/arca/internal/repo/blob"
@@ -89,5 +90,21 @@ func TestSyncCanceledStopsWaitingOnly(t *testing.T) {
 	}
 	if n := pendingOps(s); n != 0 {
 		t.Errorf("%d fsyncs tracked after Sync, want 0", n)
+	}
+}
+
+func TestPutDeferredBacklogIsBounded(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	for i := range 3 * maxBacklog {
+		if err := s.PutDeferred(ctx, fmt.Sprintf("data/aa/%04d", i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if n := pendingOps(s); n > 2*maxBacklog {
+			t.Fatalf("%d fsyncs tracked after %d writes, want at most %d", n, i+1, 2*maxBacklog)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
