@@ -39,9 +39,8 @@ func (r *restore) work(ctx context.Context) error {
 
 // createFile creates the file p in the directory d and returns its
 // descriptor, or ok=false when there is nothing to write (a failure,
-// reported, or an existing file kept by the overwrite policy). The walker
-// creates every file: creates in one directory take its lock in turn
-// anyway, and workers queueing for it would spin on the lock.
+// reported, or an existing file kept by the overwrite policy). Called by
+// the creators (see createBatches).
 func (r *restore) createFile(d *dirHandle, p string, n *tree.Node) (fd int, ok bool) {
 	_, dirfd, err := d.get()
 	if err != nil {

@@ -28,6 +28,8 @@ type restore struct {
 	bufs  bufList
 	euid  uint32 // the owner of the files this restore creates
 	jobs  chan fileJob
+	// batches carries directories' files from the walker to the creators
+	batches chan dirBatch
 
 	// the walker's own
 	dirs   []dirMeta
@@ -46,6 +48,21 @@ type fileJob struct {
 	dir  *dirHandle // holds a reference, released when the file is done
 	fd   int        // the created file, open for writing
 }
+
+// fileEntry is a file for a creator; dirBatch is the files of one
+// directory, holding a reference on it.
+type fileEntry struct {
+	path string
+	node *tree.Node
+}
+
+type dirBatch struct {
+	dir   *dirHandle
+	files []fileEntry
+}
+
+// creators is how many directories' files are created at once.
+const creators = 2
 
 type linkJob struct {
 	path  string
@@ -82,15 +99,16 @@ func (rs *Restorer) Restore(ctx context.Context, treeID repo.ID, target string, 
 	}
 	defer root.Close()
 	r := &restore{
-		repo:   rs.repo,
-		root:   root,
-		opts:   opts,
-		apply:  fsmeta.ApplyOptions{Owner: !opts.NoOwner && os.Geteuid() == 0},
-		jobs:   make(chan fileJob, 64),
-		bufs:   newBufList(opts.workers() * (chunkParallelism + 1)),
-		euid:   uint32(os.Geteuid()),
-		firsts: map[inodeKey]string{},
-		failed: map[string]bool{},
+		repo:    rs.repo,
+		root:    root,
+		opts:    opts,
+		apply:   fsmeta.ApplyOptions{Owner: !opts.NoOwner && os.Geteuid() == 0},
+		jobs:    make(chan fileJob, 64),
+		batches: make(chan dirBatch, 16),
+		bufs:    newBufList(opts.workers() * (chunkParallelism + 1)),
+		euid:    uint32(os.Geteuid()),
+		firsts:  map[inodeKey]string{},
+		failed:  map[string]bool{},
 	}
 	if created && node != nil && node.Type == tree.TypeDir {
 		// A target made for a selected directory gets its metadata.
@@ -113,24 +131,21 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	}
 	g.Go(func() error {
 		defer close(r.jobs)
-		defer r.prog.walked.Store(true)
-		switch {
-		case node == nil:
-			return r.walkDir(gctx, openRootHandle(r.root), rootID)
-		case node.Type == tree.TypeDir && node.Subtree != nil:
-			return r.walkDir(gctx, openRootHandle(r.root), *node.Subtree)
-		case node.Type == tree.TypeDir:
-			return nil
+		cg, cctx := errgroup.WithContext(gctx)
+		for range creators {
+			cg.Go(func() error { return r.createBatches(cctx) })
 		}
-		d := openRootHandle(r.root)
-		defer d.release()
-		if d.err != nil {
-			r.rep.fail(".", d.err)
-			return nil
-		}
-		return r.entry(gctx, d, ".", node)
+		cg.Go(func() error {
+			defer close(r.batches)
+			defer r.prog.walked.Store(true)
+			return r.walkRoot(cctx, rootID, node)
+		})
+		return cg.Wait()
 	})
 	err := g.Wait()
+	for b := range r.batches { // left by cancelled creators
+		b.dir.release()
+	}
 	for job := range r.jobs { // left by cancelled workers
 		r.abandon(job)
 	}
@@ -144,8 +159,32 @@ func (r *restore) run(ctx context.Context, rootID tree.ID, node *tree.Node) erro
 	return ctx.Err()
 }
 
+// walkRoot restores the tree rootID, or the node selected in it.
+func (r *restore) walkRoot(ctx context.Context, rootID tree.ID, node *tree.Node) error {
+	switch {
+	case node == nil:
+		return r.walkDir(ctx, openRootHandle(r.root), rootID)
+	case node.Type == tree.TypeDir && node.Subtree != nil:
+		return r.walkDir(ctx, openRootHandle(r.root), *node.Subtree)
+	case node.Type == tree.TypeDir:
+		return nil
+	}
+	d := openRootHandle(r.root)
+	defer d.release()
+	if d.err != nil {
+		r.rep.fail(".", d.err)
+		return nil
+	}
+	var files []fileEntry
+	if err := r.entry(ctx, d, ".", node, &files); err != nil {
+		return err
+	}
+	return r.sendBatch(ctx, d, files)
+}
+
 // walkDir restores the entries of the tree id into the directory d, and
-// releases the walker's reference on d.
+// releases the walker's reference on d. The directory's files go to the
+// creators as one batch, before its subdirectories are walked.
 func (r *restore) walkDir(ctx context.Context, d *dirHandle, id tree.ID) error {
 	defer d.release()
 	if d.err != nil {
@@ -160,18 +199,33 @@ func (r *restore) walkDir(ctx context.Context, d *dirHandle, id tree.ID) error {
 		r.rep.fail(d.rel, err)
 		return nil
 	}
+	var files []fileEntry
 	for i := range t.Nodes {
-		if err := r.entry(ctx, d, d.rel, &t.Nodes[i]); err != nil {
+		if t.Nodes[i].Type == tree.TypeDir {
+			continue
+		}
+		if err := r.entry(ctx, d, d.rel, &t.Nodes[i], &files); err != nil {
+			return err
+		}
+	}
+	if err := r.sendBatch(ctx, d, files); err != nil {
+		return err
+	}
+	for i := range t.Nodes {
+		if t.Nodes[i].Type != tree.TypeDir {
+			continue
+		}
+		if err := r.entry(ctx, d, d.rel, &t.Nodes[i], nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// entry restores one node into the directory rel (open as d). Only a
-// cancelled context is returned; everything else is a failure in the
-// report.
-func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.Node) error {
+// entry restores one node into the directory rel (open as d); a file is
+// added to files, for the creators. Only a cancelled context is returned;
+// everything else is a failure in the report.
+func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.Node, files *[]fileEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -193,40 +247,87 @@ func (r *restore) entry(ctx context.Context, d *dirHandle, rel string, n *tree.N
 		}
 		return r.walkDir(ctx, openChild(d, n.Name, p, !existed), *n.Subtree)
 	case tree.TypeFile:
-		return r.queueFile(ctx, d, p, n)
+		r.queueFile(p, n, files)
+		return nil
 	}
 	r.special(d, p, n)
 	return nil
 }
 
-// queueFile hands a file to the workers, or records a further hard link
-// to make once the files are written.
-func (r *restore) queueFile(ctx context.Context, d *dirHandle, p string, n *tree.Node) error {
+// queueFile adds a file to the batch of its directory, or records a
+// further hard link to make once the files are written.
+func (r *restore) queueFile(p string, n *tree.Node, files *[]fileEntry) {
 	if n.Links > 1 && n.Inode != 0 {
 		key := inodeKey{n.DeviceID, n.Inode}
 		if first, ok := r.firsts[key]; ok {
 			ln := *n
 			ln.Content, ln.Xattrs = nil, nil
 			r.links = append(r.links, linkJob{path: p, first: first, node: &ln})
-			return nil
+			return
 		}
 		r.firsts[key] = p
 	}
 	r.prog.filesTotal.Add(1)
 	r.prog.bytesTotal.Add(n.Size)
-	fd, ok := r.createFile(d, p, n)
-	if !ok {
+	*files = append(*files, fileEntry{path: p, node: n})
+}
+
+// sendBatch hands the files of the directory d to the creators.
+func (r *restore) sendBatch(ctx context.Context, d *dirHandle, files []fileEntry) error {
+	if len(files) == 0 {
 		return nil
 	}
 	d.acquire()
-	job := fileJob{path: p, node: n, dir: d, fd: fd}
 	select {
-	case r.jobs <- job:
+	case r.batches <- dirBatch{dir: d, files: files}:
 		return nil
 	case <-ctx.Done():
-		r.abandon(job)
+		d.release()
 		return ctx.Err()
 	}
+}
+
+// createBatches is a creator: it creates the files of queued directories,
+// one directory at a time, and queues them for the workers. Creates in
+// one directory take its lock in turn, and workers queueing for it would
+// spin on the lock; creators work on different directories.
+func (r *restore) createBatches(ctx context.Context) error {
+	for {
+		select {
+		case b, ok := <-r.batches:
+			if !ok {
+				return nil
+			}
+			err := r.createBatch(ctx, b)
+			b.dir.release()
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *restore) createBatch(ctx context.Context, b dirBatch) error {
+	for _, f := range b.files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fd, ok := r.createFile(b.dir, f.path, f.node)
+		if !ok {
+			continue
+		}
+		b.dir.acquire()
+		job := fileJob{path: f.path, node: f.node, dir: b.dir, fd: fd}
+		select {
+		case r.jobs <- job:
+		case <-ctx.Done():
+			r.abandon(job)
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // makeLinks creates the further hard links, after all files are written.
