@@ -53,6 +53,11 @@ type backupSummary struct {
 }
 
 func (o *repoOptions) backup(ctx context.Context, paths []string, f backupFlags) error {
+	// The walk's system calls need no key: they run while the key
+	// derivation and the index load take their tenth of a second or two.
+	sel := archiver.SnapshotOptions{Excludes: f.excludes, Includes: f.includes, OneFileSystem: f.oneFS}
+	listing := archiver.StartListing(ctx, paths, sel)
+	defer listing.Stop()
 	r, err := o.open(ctx)
 	if err != nil {
 		return err
@@ -69,7 +74,7 @@ func (o *repoOptions) backup(ctx context.Context, paths []string, f backupFlags)
 	bar := o.newProgress(ctx, "backup", true)
 	opts := archiver.SnapshotOptions{
 		Excludes: f.excludes, Includes: f.includes, OneFileSystem: f.oneFS, NoXattrs: f.noXattrs,
-		Parent: parent, NoScan: !bar.enabled(), ProgressInterval: bar.interval(),
+		Parent: parent, NoScan: !bar.enabled(), ProgressInterval: bar.interval(), Listing: listing,
 		Template: repo.Snapshot{Hostname: host, Username: username, Tags: f.tags, Excludes: f.excludes,
 			Source: backupSource(f.source, paths), SourceKind: "fs", ProgramVersion: o.m.Version},
 	}

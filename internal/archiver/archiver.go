@@ -101,6 +101,10 @@ type SnapshotOptions struct {
 	// ProgressInterval (default 250ms) and once at the end.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Listing, if set, is a listing of the same paths started earlier with
+	// StartListing, to overlap the file-system work with opening the
+	// repository; Snapshot takes it over and stops it.
+	Listing *Listing
 	// Template gives the snapshot's descriptive fields (Hostname,
 	// Username, Tags, Source, SourceKind, CopyOnly, Labels,
 	// ProgramVersion); the archiver fills in the rest.

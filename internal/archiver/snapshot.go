@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
-	"golang.org/x/sys/unix"
 
 	"github.com/arcabackup/arca/internal/arca"
 	"github.com/arcabackup/arca/internal/fsmeta"
@@ -41,6 +40,7 @@ type run struct {
 	progress counters
 	links    map[inodeKey]*future // the walker's only
 	dirBuf   []byte               // the walker's only: getdents scratch
+	listing  *Listing
 	warnMu   sync.Mutex
 	warnings []Warning
 
@@ -58,12 +58,20 @@ type inodeKey struct{ dev, ino uint64 }
 func (a *Archiver) Snapshot(ctx context.Context, paths []string, opts SnapshotOptions) (*Result, error) {
 	roots, err := resolveRoots(paths)
 	if err != nil {
+		opts.Listing.Stop()
 		return nil, err
 	}
 	r, err := a.newRun(opts)
 	if err != nil {
+		opts.Listing.Stop()
 		return nil, err
 	}
+	r.listing = opts.Listing
+	if !r.listing.matches(roots, opts) {
+		r.listing.Stop()
+		r.listing = startListing(ctx, roots, r.excl, opts)
+	}
+	defer r.listing.Stop()
 	started := a.opts.Now()
 	before := a.repo.Stats()
 	uncache := cacheTreePacks(a.repo, opts.Parent != nil)
@@ -189,8 +197,8 @@ func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, pa
 	entries := make([]*entry, 0, len(roots))
 	err := func() error {
 		defer close(r.files)
-		for _, rt := range roots {
-			e, err := r.rootEntry(ctx, g, rt, parent)
+		for i, rt := range roots {
+			e, err := r.rootEntry(ctx, g, i, rt, parent)
 			if err != nil {
 				return err
 			}
@@ -213,16 +221,23 @@ func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, pa
 	return r.saveTree(ctx, nodes)
 }
 
-func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, rt root, parent *tree.Tree) (*entry, error) {
+func (r *run) rootEntry(ctx context.Context, g *errgroup.Group, i int, rt root, parent *tree.Tree) (*entry, error) {
 	var pn *tree.Node
 	if parent != nil {
 		pn = parent.Find(rt.name)
 	}
-	st := r.stat(unix.AT_FDCWD, rt.path, rt.path, dirCtx{included: r.incl.Empty()}, pn)
+	ls := &r.listing.rootStats[i]
+	if ls.err != nil {
+		r.warn(rt.path, ls.err)
+		return nil, nil
+	}
+	d := dirCtx{root: i, included: r.incl.Empty()}
+	st := r.inspect(rt.name, rt.path, &ls.st, d, pn)
 	if !st.ok {
 		return nil, nil
 	}
-	e, err := r.newEntry(ctx, g, st, pn, dirCtx{included: st.included})
+	d.included = st.included
+	e, err := r.newEntry(ctx, g, st, d)
 	if e != nil {
 		e.rename(rt.name)
 	}

@@ -84,6 +84,7 @@ func collect(ctx context.Context, entries []*entry) ([]tree.Node, error) {
 
 // dirCtx is what a directory's entries inherit.
 type dirCtx struct {
+	root     int    // index of the backup path it is below
 	rootDev  uint64 // device of the backup path, for OneFileSystem (0: not yet known)
 	included bool   // inside a path an include pattern selected (or no includes)
 }
@@ -93,21 +94,17 @@ type dirCtx struct {
 type statted struct {
 	path     string
 	node     tree.Node
-	included bool // selected by the include patterns (or no includes)
-	ok       bool // false: excluded, or unreadable (warned)
+	prev     *tree.Node // the same path's node in the parent snapshot
+	included bool       // selected by the include patterns (or no includes)
+	ok       bool       // false: excluded, or unreadable (warned)
 }
 
-// stat lstats the entry name of the open directory dirfd (or the path
-// name, with unix.AT_FDCWD), whose full path is path, and reads its
-// metadata, unless the patterns leave it out. d is the context of the
-// directory it is in; prev is the same path's node in the parent snapshot.
-func (r *run) stat(dirfd int, name, path string, d dirCtx, prev *tree.Node) statted {
-	var st unix.Stat_t
-	if err := fsmeta.Lstatat(dirfd, name, path, &st); err != nil {
-		r.warn(path, err)
-		return statted{}
-	}
-	isDir := fsmeta.IsDir(&st)
+// inspect applies the patterns to the entry name at path, whose lstat
+// result is st, and reads its metadata unless they leave it out. d is the
+// context of the directory it is in; prev is the same path's node in the
+// parent snapshot.
+func (r *run) inspect(name, path string, st *unix.Stat_t, d dirCtx, prev *tree.Node) statted {
+	isDir := fsmeta.IsDir(st)
 	if r.excl.Match(path, isDir) {
 		return statted{}
 	}
@@ -115,7 +112,7 @@ func (r *run) stat(dirfd int, name, path string, d dirCtx, prev *tree.Node) stat
 	if !included && !isDir {
 		return statted{}
 	}
-	n, err := r.meta.NodeAt(dirfd, name, path, &st, prev)
+	n, err := r.meta.NodeAt(unix.AT_FDCWD, name, path, st, prev)
 	if err != nil {
 		r.warn(path, err)
 		return statted{}
@@ -123,24 +120,28 @@ func (r *run) stat(dirfd int, name, path string, d dirCtx, prev *tree.Node) stat
 	// Access times are not kept: reading a directory changes its own, so
 	// every backup would write new trees.
 	n.AccessTime = time.Time{}
-	return statted{path: path, node: n, included: included, ok: true}
+	return statted{path: path, node: n, prev: prev, included: included, ok: true}
 }
 
-// statAll stats the entries of the open directory dir at path, in parallel
-// when there are enough of them: on a small VM each lstat costs
-// microseconds of CPU, and the walk is otherwise the bottleneck of an
-// incremental backup.
-func (r *run) statAll(dir *fsmeta.Dir, path string, d dirCtx, parent *tree.Tree) []statted {
-	names := dir.Names
+// inspectAll inspects the entries of the listed directory ld, in parallel
+// when there are enough of them: reading the xattrs of changed files costs
+// a system call or more each.
+func (r *run) inspectAll(ld *listedDir, d dirCtx, parent *tree.Tree) []statted {
+	names := ld.names
 	out := make([]statted, len(names))
 	one := func(i int) {
+		p := childPath(ld.path, names[i])
+		if err := ld.errs[i]; err != nil {
+			r.warn(p, err)
+			return
+		}
 		var prev *tree.Node
 		if parent != nil {
 			prev = parent.Find(names[i])
 		}
-		out[i] = r.stat(dir.FD, names[i], childPath(path, names[i]), d, prev)
+		out[i] = r.inspect(names[i], p, &ld.stats[i], d, prev)
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(names)/4)
+	workers := min(runtime.GOMAXPROCS(0), len(names)/inspectPerWorker)
 	if workers <= 1 {
 		for i := range names {
 			one(i)
@@ -162,6 +163,10 @@ func (r *run) statAll(dir *fsmeta.Dir, path string, d dirCtx, parent *tree.Tree)
 	return out
 }
 
+// inspectPerWorker is how many entries a directory needs per extra
+// goroutine inspecting them.
+const inspectPerWorker = 16
+
 // childPath is the path of the entry name of the directory at dir.
 func childPath(dir, name string) string {
 	if dir == "/" {
@@ -170,17 +175,16 @@ func childPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-// newEntry makes the entry for a statted path. pn is the node of the same
-// path in the parent snapshot, if any.
-func (r *run) newEntry(ctx context.Context, g *errgroup.Group, st statted, pn *tree.Node, d dirCtx) (*entry, error) {
-	n, path := st.node, st.path
+// newEntry makes the entry for a statted path.
+func (r *run) newEntry(ctx context.Context, g *errgroup.Group, st statted, d dirCtx) (*entry, error) {
+	n, path, pn := st.node, st.path, st.prev
 	switch n.Type {
 	case tree.TypeDir:
 		r.progress.dirs.Add(1)
 		if d.rootDev == 0 {
 			d.rootDev = n.DeviceID
 		}
-		sub := dirCtx{rootDev: d.rootDev, included: st.included}
+		sub := dirCtx{root: d.root, rootDev: d.rootDev, included: st.included}
 		if r.opts.OneFileSystem && n.DeviceID != d.rootDev {
 			return &entry{fut: r.finishLater(ctx, g, path, n, nil, sub)}, nil
 		}
@@ -197,28 +201,23 @@ func (r *run) newEntry(ctx context.Context, g *errgroup.Group, st statted, pn *t
 // walkDir lists and walks the directory at path and returns the future of
 // its node, done once its tree is saved.
 func (r *run) walkDir(ctx context.Context, g *errgroup.Group, path string, n tree.Node, parent *tree.Tree, d dirCtx) (*future, error) {
-	dir, err := fsmeta.OpenDir(path, r.dirBuf)
-	if err != nil {
-		r.warn(path, err) // saved with what could be listed
+	ld := r.listing.take(ctx, d.root, path)
+	if ld == nil {
+		ld = listDir(path, r.dirBuf)
 	}
-	if dir == nil {
-		return r.finishLater(ctx, g, path, n, nil, d), nil
+	if ld.err != nil {
+		r.warn(path, ld.err) // saved with what could be listed
 	}
-	stats := r.statAll(dir, path, d, parent)
-	dir.Close()
+	stats := r.inspectAll(ld, d, parent)
 	entries := make([]*entry, 0, len(stats))
-	for i, st := range stats {
+	for _, st := range stats {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if !st.ok {
 			continue
 		}
-		var pn *tree.Node
-		if parent != nil {
-			pn = parent.Find(dir.Names[i])
-		}
-		e, err := r.newEntry(ctx, g, st, pn, d)
+		e, err := r.newEntry(ctx, g, st, d)
 		if err != nil {
 			return nil, err
 		}
