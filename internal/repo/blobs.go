@@ -169,13 +169,14 @@ func (r *Repository) openBlob(b PackedBlob, sealed, dst []byte) ([]byte, error) 
 	var out []byte
 	var err error
 	if flags&pack.FlagCompressed == 0 {
-		out, err = r.opener.Open(dst, sealed, ad)
+		out, err = r.opener.Open(growBuf(dst, int(b.RawLength)), sealed, ad)
 		if err != nil {
 			return nil, bad("authentication failed")
 		}
 	} else {
 		sb := readBufs.Get().(*[]byte)
 		defer readBufs.Put(sb)
+		*sb = growBuf(*sb, len(sealed))
 		plain, err := r.opener.Open((*sb)[:0], sealed, ad)
 		if err != nil {
 			return nil, bad("authentication failed")
@@ -194,6 +195,20 @@ func (r *Repository) openBlob(b PackedBlob, sealed, dst []byte) ([]byte, error) 
 	return out, nil
 }
 
+// growBuf returns b[:0] with room for n bytes: b itself if it is large
+// enough, else a new buffer, rounded up to whole MiB beyond 64 KiB, so
+// that a recycled buffer is reallocated (and zeroed) a few times, not
+// once per larger blob.
+func growBuf(b []byte, n int) []byte {
+	if cap(b) >= n {
+		return b[:0]
+	}
+	if n > 64<<10 {
+		n = (n + 1<<20 - 1) &^ (1<<20 - 1)
+	}
+	return make([]byte, 0, n)
+}
+
 // readPackRange reads length bytes at offset of a pack, appending to dst.
 func (r *Repository) readPackRange(ctx context.Context, packID ID, offset int64, length int, dst []byte) ([]byte, error) {
 	rc, err := r.store.Get(ctx, packName(packID), offset, int64(length))
@@ -201,10 +216,7 @@ func (r *Repository) readPackRange(ctx context.Context, packID ID, offset int64,
 		return dst, err
 	}
 	defer rc.Close()
-	if cap(dst) < length {
-		dst = make([]byte, length)
-	}
-	dst = dst[:length]
+	dst = growBuf(dst, length)[:length]
 	if _, err := io.ReadFull(rc, dst); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return dst[:0], fmt.Errorf("read pack %s at %d: the pack is shorter than the index says: %w", packID.Short(), offset, ErrIntegrity)

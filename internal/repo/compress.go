@@ -118,7 +118,9 @@ func (c *compressor) compress(scratch, p []byte) (out []byte, ok bool) {
 // rawLen bytes.
 func (c *compressor) decompress(dst, p []byte, rawLen int) ([]byte, error) {
 	if cap(dst)-len(dst) < rawLen {
-		dst = append(dst[:len(dst):len(dst)], make([]byte, rawLen)...)[:len(dst)]
+		grown := growBuf(nil, len(dst)+rawLen)[:len(dst)]
+		copy(grown, dst)
+		dst = grown
 	}
 	out, err := c.dec.DecodeAll(p, dst)
 	if err != nil {
