@@ -184,6 +184,12 @@ func (o *repoOptions) location() (location.Location, error) {
 
 // open opens the repository with the password.
 func (o *repoOptions) open(ctx context.Context) (*repo.Repository, error) {
+	return o.openAfterKey(ctx, nil)
+}
+
+// openAfterKey is open, calling keyOpened (if not nil) as soon as the
+// password opened a key, before the index loads.
+func (o *repoOptions) openAfterKey(ctx context.Context, keyOpened func()) (*repo.Repository, error) {
 	loc, err := o.location()
 	if err != nil {
 		return nil, err
@@ -196,7 +202,9 @@ func (o *repoOptions) open(ctx context.Context) (*repo.Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := repo.Open(ctx, store, pw, o.openOptions())
+	opts := o.openOptions()
+	opts.KeyOpened = keyOpened
+	r, err := repo.Open(ctx, store, pw, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", loc, err)
 	}

@@ -57,23 +57,24 @@ type backupSummary struct {
 func (o *repoOptions) backup(ctx context.Context, paths []string, f backupFlags) error {
 	// The walk's system calls need no key. With a core the key derivation
 	// leaves idle they run beside it; on a machine it fills (2 cores, 2
-	// lanes) listing then cost 60 ms more CPU (both thrash the caches)
-	// for no shorter backup, so the listing starts after it there.
+	// lanes) listing then cost 60 ms more CPU (both thrash the caches) for
+	// no shorter backup, so there the listing starts once the key is open,
+	// beside the single-threaded index load.
 	sel := archiver.SnapshotOptions{Excludes: f.excludes, Includes: f.includes, OneFileSystem: f.oneFS}
 	var listing *archiver.Listing
-	early := runtime.GOMAXPROCS(0) > int(crypto.DefaultKDF.Threads)
-	if early {
-		listing = archiver.StartListing(ctx, paths, sel)
+	startListing := func() { listing = archiver.StartListing(ctx, paths, sel) }
+	var keyOpened func()
+	if runtime.GOMAXPROCS(0) > int(crypto.DefaultKDF.Threads) {
+		startListing()
+	} else {
+		keyOpened = startListing
 	}
 	defer func() { listing.Stop() }()
-	r, err := o.open(ctx)
+	r, err := o.openAfterKey(ctx, keyOpened)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if !early {
-		listing = archiver.StartListing(ctx, paths, sel)
-	}
 	host, username := whoami()
 	if f.host != "" {
 		host = f.host

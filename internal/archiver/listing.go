@@ -2,9 +2,11 @@ package archiver
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sys/unix"
@@ -163,12 +165,37 @@ func listDir(path string, buf []byte) *listedDir {
 	d.names = dir.Names
 	d.stats = make([]unix.Stat_t, len(d.names))
 	d.errs = make([]error, len(d.names))
-	for i, name := range d.names {
-		d.errs[i] = fsmeta.Lstatat(dir.FD, name, childPath(path, name), &d.stats[i])
+	lstat := func(i int) {
+		d.errs[i] = fsmeta.Lstatat(dir.FD, d.names[i], childPath(path, d.names[i]), &d.stats[i])
+	}
+	// Each lstat costs microseconds of system time: a larger directory is
+	// shared with helpers, one per lstatPerWorker entries up to a core each.
+	helpers := min(runtime.GOMAXPROCS(0), len(d.names)/lstatPerWorker) - 1
+	if helpers <= 0 {
+		for i := range d.names {
+			lstat(i)
+		}
+	} else {
+		var next atomic.Int64
+		work := func() {
+			for i := int(next.Add(1)) - 1; i < len(d.names); i = int(next.Add(1)) - 1 {
+				lstat(i)
+			}
+		}
+		var wg sync.WaitGroup
+		for range helpers {
+			wg.Go(work)
+		}
+		work()
+		wg.Wait()
 	}
 	dir.Close()
 	return d
 }
+
+// lstatPerWorker is how many entries a directory needs per goroutine
+// lstatting them.
+const lstatPerWorker = 16
 
 // take returns the listing of the directory at path under root number
 // root, or nil if the Listing does not have it (stopped, or it did not

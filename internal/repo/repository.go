@@ -186,6 +186,9 @@ func Open(ctx context.Context, store blob.Store, password string, opts OpenOptio
 	if err != nil {
 		return nil, err
 	}
+	if opts.KeyOpened != nil {
+		opts.KeyOpened()
+	}
 	plain, err := openObjectWith(crypto.NewOpener(&mk.Encrypt), configName, cfgData)
 	if err != nil {
 		return nil, err

@@ -160,6 +160,10 @@ type OpenOptions struct {
 	IndexCacheDir string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// KeyOpened, if set, is called by Open once the password opened a key,
+	// before the index loads: a caller starts there work that must not
+	// compete with the key derivation for the CPU.
+	KeyOpened func()
 }
 
 // Config is the repository's config object (stored encrypted as "config").
