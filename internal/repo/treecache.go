@@ -26,6 +26,7 @@ const (
 // CacheTreePacks turns it on.
 type treePackCache struct {
 	mu    sync.Mutex
+	limit int64 // bytes of packs kept; 0: treeCacheBytes
 	users int
 	size  int64
 	tick  uint64
@@ -125,7 +126,11 @@ func (c *treePackCache) pack(ctx context.Context, r *Repository, b PackedBlob) [
 // evict drops the least recently used read packs other than keep until
 // the cache is within its bound.
 func (c *treePackCache) evict(keep *cachedPack) {
-	for c.size > treeCacheBytes {
+	limit := c.limit
+	if limit == 0 {
+		limit = treeCacheBytes
+	}
+	for c.size > limit {
 		var oldest ID
 		var victim *cachedPack
 		for id, p := range c.packs {
