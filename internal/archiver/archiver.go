@@ -3,7 +3,8 @@
 // directory as blobs, and finally saves a snapshot.
 //
 // The pipeline (walk → read+chunk → save) runs in parallel with bounded
-// memory: a walker goroutine lists directories and stats entries, file
+// memory: a listing goroutine lists directories and lstats entries ahead of
+// a walker goroutine that compares them with the parent snapshot, file
 // workers read and chunk files, savers hash, compress, encrypt and pack
 // chunks (inside the repository's SaveBlob), and every directory's tree is
 // saved as soon as all its entries are done. Chunks waiting to be saved are

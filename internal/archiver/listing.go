@@ -24,8 +24,8 @@ const listAhead = 16 << 10
 // incremental backup (a getdents per directory, an lstat per entry, most
 // of its CPU once the repository is open) run beside the comparison with
 // the parent snapshot instead of before it, and, started with StartListing
-// before the repository is opened, beside the key derivation. A Listing
-// only reads the file system; Snapshot reports what it could not read.
+// while the repository opens, beside loading its index. A Listing only
+// reads the file system; Snapshot reports what it could not read.
 type Listing struct {
 	roots     []root
 	rootStats []listedEntry
