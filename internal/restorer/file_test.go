@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -138,5 +139,46 @@ func TestCancelLeavesNoPartialFiles(t *testing.T) {
 	}
 	if files >= len(want) {
 		t.Errorf("%d files restored of %d: the cancel came too late to test anything", files, len(want))
+	}
+}
+
+// A file skips its chown only when the chown would change nothing: in a
+// directory that inherits another group (setgid), the snapshot's group
+// must still be set.
+func TestOwnerUnderSetgidDirectory(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("restoring owners needs root")
+	}
+	mr := archivertest.NewMemRepo()
+	data := saveData(t, mr, "owned\n")
+	file := tree.Node{Name: "f", Type: tree.TypeFile, Mode: 0o644, Size: 6, Content: []tree.ID{data},
+		UID: uint32(os.Geteuid()), GID: uint32(os.Getegid())}
+	sub := saveTree(t, mr, file)
+	root := saveTree(t, mr, file, tree.Node{Name: "d", Type: tree.TypeDir, Mode: 0o755, Subtree: &sub})
+
+	target := t.TempDir()
+	const otherGID = 4242
+	if err := os.Chown(target, 0, otherGID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o755|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	res := restoreOK(t, mr, repo.ID(root), target, Options{})
+	if res.FailureCount != 0 {
+		t.Fatalf("failures: %v", res.Failures)
+	}
+	got := map[string]uint32{}
+	for _, p := range []string{"f", "d/f"} {
+		fi, err := os.Lstat(filepath.Join(target, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[p] = fi.Sys().(*syscall.Stat_t).Gid
+	}
+	want := map[string]uint32{"f": file.GID, "d/f": file.GID}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 }
