@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,7 +79,12 @@ func collect(ctx context.Context, entries []*entry) ([]tree.Node, error) {
 		}
 		nodes = append(nodes, n)
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	// Entries come in listing order, sorted by name: only roots, renamed,
+	// may need sorting.
+	byName := func(a, b tree.Node) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(nodes, byName) {
+		slices.SortFunc(nodes, byName)
+	}
 	return nodes, nil
 }
 
