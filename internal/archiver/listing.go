@@ -15,9 +15,9 @@ import (
 )
 
 // listAhead bounds the entries a Listing holds that the walk has not taken
-// yet (about 200 bytes each, 3 MiB in all): the whole Go source tree fits,
-// a larger tree is listed as the walk goes.
-const listAhead = 16 << 10
+// yet (about 200 bytes each, 1.6 MiB in all, inside a first backup's
+// memory budget): more than the listing gets done while the index loads.
+const listAhead = 8 << 10
 
 // Listing lists and lstats the directories of a backup ahead of its walk,
 // in the walk's order, on a goroutine of its own: the system calls of an
