@@ -71,11 +71,18 @@ measure() {
 
 record() { printf '%s\t%s\t%s\t%s\t\n' "$1" "$2" "$3" "$4" >>"$raw"; }
 
-repo_of() { echo "$scratch/repo-$1"; }
+# Every run writes its repositories and restores under runs/RUN/ and
+# nothing is deleted until the end: on the build VM's ext4 (no journal) a
+# file created within minutes of a large deletion waits while the kernel
+# skips the recently freed inodes (ialloc.c recently_deleted), so deleting
+# one tool's restore or repository right before the next tool's run
+# measured the file system, not the tools (restore times swung 2×).
+repo_of() { echo "$scratch/runs/$run/repo-$1"; }
 
 do_init() {
 	local r
 	r=$(repo_of "$1")
+	mkdir -p "$(dirname "$r")"
 	rm -rf "$r" "$scratch/cache/$1"
 	case $1 in
 	arca) arca repo init -q --repo "$r" ;;
@@ -96,9 +103,8 @@ do_backup() {
 }
 
 do_restore() {
-	local r target="$scratch/restore"
+	local r target="$scratch/runs/$run/restore-$1"
 	r=$(repo_of "$1")
-	rm -rf "$target"
 	mkdir -p "$target"
 	case $1 in
 	arca) measure "$1" "$2" restore arca repo restore -q --repo "$r" latest --target "$target" ;;
@@ -106,7 +112,6 @@ do_restore() {
 	borg) (cd "$target" && measure "$1" "$2" restore borg extract "$r::b3") ;;
 	esac
 	record "$1" "$2" restored_bytes "$(du -sb "$target" | cut -f1)"
-	rm -rf "$target"
 }
 
 do_check() {
@@ -122,6 +127,7 @@ do_check() {
 run_main() {
 	"$here/dataset.sh" "$scratch/dataset" >&2
 	"$here/dataset.sh" reset "$scratch/dataset"
+	rm -rf "$scratch/runs" "$scratch"/repo-* "$scratch/restore" # leftovers of an interrupted run
 	data_bytes=$(du -sb "$scratch/dataset/data" | cut -f1)
 	: >"$raw"
 	: >"$log"
@@ -141,6 +147,7 @@ run_main() {
 		done
 	done
 	"$here/report.sh" "$raw" "$data_bytes" "$tools" | tee "$scratch/results.md"
+	rm -rf "$scratch/runs" # after the measurements (see repo_of)
 }
 
 run_smallfiles() {
@@ -148,6 +155,7 @@ run_smallfiles() {
 	[ -d "$dir" ] || "$here/dataset.sh" smallfiles "$dir"
 	: >"$log"
 	printf '| 1,000,000 small files | first backup | no-change backup |\n|---|---|---|\n'
+	local run=small
 	for tool in $tools; do
 		local r name=small first second
 		r=$(repo_of "$tool")
