@@ -61,6 +61,10 @@ measure() {
 	local tool=$1 run=$2 metric=$3
 	shift 3
 	echo "== $tool run $run $metric: $*" >>"$log"
+	# Write back what the previous command left dirty (the previous tool's
+	# restore is 1.4 GiB of page cache), so that no tool pays for another's
+	# write-back.
+	sync
 	if ! /usr/bin/time -f "%e %M" -o "$scratch/time.out" "$@" >>"$log" 2>&1; then
 		echo "$tool $metric failed (see $log)" >&2
 		exit 1
@@ -147,7 +151,7 @@ run_main() {
 		done
 	done
 	"$here/report.sh" "$raw" "$data_bytes" "$tools" | tee "$scratch/results.md"
-	rm -rf "$scratch/runs" # after the measurements (see repo_of)
+	rm -rf "$scratch/runs" # after the measurements (see repo_of): wait ~5 minutes before the next run
 }
 
 run_smallfiles() {
