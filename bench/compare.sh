@@ -148,6 +148,11 @@ run_main() {
 			do_check "$tool" "$run"
 			record "$tool" "$run" repo_bytes "$(du -sb "$(repo_of "$tool")" | cut -f1)"
 			"$here/dataset.sh" reset "$scratch/dataset"
+			# Out of the page cache with what this tool wrote (kept on disk,
+			# see repo_of), so 20 GiB of repositories and restores do not
+			# evict the dataset before the next tool reads it.
+			sync
+			"$here/dataset.sh" evict "$scratch/runs/$run"
 		done
 	done
 	"$here/report.sh" "$raw" "$data_bytes" "$tools" | tee "$scratch/results.md"

@@ -8,6 +8,7 @@
 #   bench/dataset.sh change DIR          change about 1% (originals kept in DIR/pristine)
 #   bench/dataset.sh reset DIR           undo change
 #   bench/dataset.sh smallfiles DIR [N]  N small files (default 1,000,000) for the RSS test
+#   bench/dataset.sh evict DIR           drop the page cache of every file under DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 gen="${GEN:-$here/../bin/bench-gen}"
@@ -17,6 +18,10 @@ build_gen() {
 }
 
 case "${1:-}" in
+evict)
+	build_gen
+	"$gen" evict "$2"
+	;;
 change | reset)
 	build_gen
 	"$gen" "$1" "$2"
@@ -26,7 +31,7 @@ smallfiles)
 	"$gen" smallfiles "$2" "${3:-1000000}"
 	;;
 "" | -h | --help)
-	sed -n '2,11p' "$0"
+	sed -n '2,12p' "$0"
 	exit 2
 	;;
 *)

@@ -6,6 +6,7 @@
 //	gen change DATASET               change about 1% of a dataset (see change.go)
 //	gen reset DATASET                undo change
 //	gen smallfiles DIR N             N small files of distinct content, 1000 per directory
+//	gen evict DIR                    drop the page cache of every file under DIR
 //
 // SIZE accepts K, M and G suffixes (powers of 1024).
 package main
@@ -26,7 +27,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: gen random|logs|change|reset|smallfiles ...")
+		return fmt.Errorf("usage: gen random|logs|change|reset|smallfiles|evict ...")
 	}
 	need := func(n int) error {
 		if len(args) != n+1 {
@@ -61,6 +62,11 @@ func run(args []string) error {
 			return change(args[1])
 		}
 		return reset(args[1])
+	case "evict":
+		if err := need(1); err != nil {
+			return err
+		}
+		return evict(args[1])
 	case "smallfiles":
 		if err := need(2); err != nil {
 			return err
