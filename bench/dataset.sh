@@ -31,7 +31,7 @@ smallfiles)
 	"$gen" smallfiles "$2" "${3:-1000000}"
 	;;
 "" | -h | --help)
-	sed -n '2,12p' "$0"
+	sed -n '2,11p' "$0"
 	exit 2
 	;;
 *)
