@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"Canceled", testCanceled},
 		{"CanceledDuringList", testCanceledDuringList},
 		{"Describe", testDescribe},
+		{"Deferred", testDeferred},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
