@@ -63,12 +63,18 @@ func (p *Repos) SealSecret(id string, sec arca.RepositorySecret) ([]byte, error)
 	return p.box.Seal("repository:"+id, b)
 }
 
-// Secret unseals a repository's secret.
+// restoreMasterKey tells an operator how to recover from a changed master
+// key: the sealed secrets are intact, only the key to open them is missing.
+const restoreMasterKey = "Start the server with the master key it had when this was registered (ARCA_MASTER_KEY or <data>/master.key), or register it again with its password."
+
+// Secret unseals a repository's secret. A secret sealed under another
+// master key is UNAVAILABLE (503): the server is misconfigured, the
+// request is fine.
 func (p *Repos) Secret(r arca.Repository) (arca.RepositorySecret, error) {
 	var sec arca.RepositorySecret
 	b, err := p.box.Open("repository:"+r.ID, r.Secret)
 	if err != nil {
-		return sec, &arca.Error{Code: arca.CodeInternal, Message: "The repository's stored password cannot be decrypted: the server's master key changed.", Err: err}
+		return sec, &arca.Error{Code: arca.CodeUnavailable, Message: "The repository's stored password cannot be decrypted: the server's master key changed. " + restoreMasterKey, Err: err}
 	}
 	if err := json.Unmarshal(b, &sec); err != nil {
 		return sec, fmt.Errorf("decode repository secret: %w", err)

@@ -122,7 +122,7 @@ func (s *Service) sourceSecret(src arca.Source) (string, error) {
 	}
 	b, err := s.box.Open("source:"+src.ID, src.Secret)
 	if err != nil {
-		return "", &arca.Error{Code: arca.CodeInternal, Message: fmt.Sprintf("The stored secret of source %q cannot be decrypted: the server's master key changed.", src.Name), Err: err}
+		return "", &arca.Error{Code: arca.CodeUnavailable, Message: fmt.Sprintf("The stored secret of source %q cannot be decrypted: the server's master key changed. %s", src.Name, restoreMasterKey), Err: err}
 	}
 	return string(b), nil
 }
