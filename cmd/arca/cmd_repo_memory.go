@@ -1,8 +1,8 @@
 package main
 
 import (
+	"math"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 )
 
@@ -23,7 +23,6 @@ const (
 	memFloor       = 100 << 20
 	memHeadroomPct = 140
 	memTuneEvery   = 100 * time.Millisecond
-	liveHeapMetric = "/gc/heap/live:bytes"
 )
 
 // tuneMemory starts following the live heap and returns the function that
@@ -38,40 +37,18 @@ func (o *repoOptions) tuneMemory() (stop func()) {
 	prevLimit := debug.SetMemoryLimit(-1) // a negative limit only reads it
 	prevPercent := 0
 	if percent {
-		prevPercent = debug.SetGCPercent(100) // apply sets the real one at once
+		prevPercent = debug.SetGCPercent(100) // followLiveHeap sets the real one at once
 	}
-	sample := []metrics.Sample{{Name: liveHeapMetric}}
-	apply := func() {
-		metrics.Read(sample)
-		var live int64
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			live = int64(sample[0].Value.Uint64())
-		}
+	follow := followLiveHeap(memTuneEvery, func(live uint64) {
 		if limit {
-			debug.SetMemoryLimit(memoryLimit(live))
+			debug.SetMemoryLimit(memoryLimit(int64(min(live, math.MaxInt64/memHeadroomPct))))
 		}
 		if percent {
-			debug.SetGCPercent(gcPercent(live))
+			debug.SetGCPercent(gcPercent(int64(min(live, math.MaxInt64))))
 		}
-	}
-	apply()
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(memTuneEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				apply()
-			}
-		}
-	}()
+	})
 	return func() {
-		close(done)
-		<-finished
+		follow()
 		debug.SetMemoryLimit(prevLimit)
 		if percent {
 			debug.SetGCPercent(prevPercent)

@@ -3,7 +3,6 @@ package main
 import (
 	"math"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 )
 
@@ -41,34 +40,12 @@ func (m *Main) tuneServerGC() (stop func()) {
 		return func() {}
 	}
 	prevLimit := debug.SetMemoryLimit(-1)
-	sample := []metrics.Sample{{Name: liveHeapMetric}}
-	apply := func() {
-		metrics.Read(sample)
-		var live int64
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			live = int64(min(sample[0].Value.Uint64(), math.MaxInt64/serverHeadroomPct))
-		}
-		debug.SetMemoryLimit(serverMemoryLimit(live))
-	}
-	apply()
+	follow := followLiveHeap(serverGCEvery, func(live uint64) {
+		debug.SetMemoryLimit(serverMemoryLimit(int64(min(live, math.MaxInt64/serverHeadroomPct))))
+	})
 	prevPercent := debug.SetGCPercent(-1)
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(serverGCEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				apply()
-			}
-		}
-	}()
 	return func() {
-		close(done)
-		<-finished
+		follow()
 		debug.SetGCPercent(prevPercent)
 		debug.SetMemoryLimit(prevLimit)
 	}
