@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -68,7 +69,7 @@ func (d *deferred) start(path string) {
 // first error any fsync ever had.
 func (d *deferred) wait(ctx context.Context) error {
 	d.mu.Lock()
-	ops, err := d.ops, d.err
+	ops, err := slices.Clone(d.ops), d.err // start may compact d.ops meanwhile
 	d.mu.Unlock()
 	if err != nil {
 		return err

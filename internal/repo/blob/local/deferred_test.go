@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/arcabackup/arca/internal/repo/blob"
@@ -106,5 +107,36 @@ func TestPutDeferredBacklogIsBounded(t *testing.T) {
 	}
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Writers and Syncs at the same time (run with -race): every Sync returns
+// nil and the last one leaves nothing outstanding.
+func TestPutDeferredAndSyncConcurrently(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range maxBacklog {
+				if err := s.PutDeferred(ctx, fmt.Sprintf("data/%02x/%04d", w, i), []byte("x")); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%16 == 0 {
+					if err := s.Sync(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := pendingOps(s); n != 0 {
+		t.Errorf("%d fsyncs tracked after the last Sync, want 0", n)
 	}
 }
