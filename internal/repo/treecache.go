@@ -154,21 +154,10 @@ func readWholePack(ctx context.Context, r *Repository, b PackedBlob) []byte {
 		return nil
 	}
 	defer rc.Close()
-	buf := make([]byte, 0, min(int64(b.Offset)+int64(b.Length)+64<<10, treeCachePackMax+1))
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := rc.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if len(buf) > treeCachePackMax {
-			return nil
-		}
-		if err == io.EOF {
-			return buf
-		}
-		if err != nil {
-			return nil
-		}
+	expected := min(int64(b.Offset)+int64(b.Length)+64<<10, treeCachePackMax)
+	buf, err := readAllSized(io.LimitReader(rc, treeCachePackMax+1), expected)
+	if err != nil || len(buf) > treeCachePackMax {
+		return nil
 	}
+	return buf
 }
