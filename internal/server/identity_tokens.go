@@ -60,16 +60,9 @@ func (s *Server) createToken(ctx context.Context, in *createTokenInput) (*tokenC
 }
 
 func (s *Server) listTokens(ctx context.Context, in *listTokensInput) (*tokenListOutput, error) {
-	tenant, err := s.scope(ctx, auth.ActionTokenRead)
+	f, err := s.listFilter(ctx, auth.ActionTokenRead, in.Tenant, &in.pageInput)
 	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	if tenant == "" {
-		tenant = in.Tenant
-	}
-	f, err := resourceFilter(tenant, &in.pageInput)
-	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, err
 	}
 	ts, err := s.opts.Directory.ListTokens(ctx, catalog.TokenFilter{Tenant: f.Tenant, After: f.After, Limit: f.Limit})
 	if err != nil {

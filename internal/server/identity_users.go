@@ -65,16 +65,9 @@ func (s *Server) createUser(ctx context.Context, in *createUserInput) (*userOutp
 }
 
 func (s *Server) listUsers(ctx context.Context, in *listUsersInput) (*userListOutput, error) {
-	tenant, err := s.scope(ctx, auth.ActionUserRead)
+	f, err := s.listFilter(ctx, auth.ActionUserRead, in.Tenant, &in.pageInput)
 	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	if tenant == "" {
-		tenant = in.Tenant
-	}
-	f, err := resourceFilter(tenant, &in.pageInput)
-	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, err
 	}
 	us, err := s.opts.Directory.ListUsers(ctx, catalog.UserFilter{Tenant: f.Tenant, After: f.After, Limit: f.Limit})
 	if err != nil {

@@ -159,13 +159,9 @@ func idempotentID(tenant, kind, key string) string {
 }
 
 func (s *Server) listRepositories(ctx context.Context, in *pageInput) (*repositoryListOutput, error) {
-	tenant, err := s.scope(ctx, auth.ActionRepositoryRead)
+	f, err := s.listFilter(ctx, auth.ActionRepositoryRead, "", in)
 	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	f, err := resourceFilter(tenant, in)
-	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, err
 	}
 	rs, err := s.opts.Catalog.ListRepositories(ctx, f)
 	if err != nil {
@@ -174,6 +170,24 @@ func (s *Server) listRepositories(ctx context.Context, in *pageInput) (*reposito
 	out := &repositoryListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(rs, f.Limit, func(r arca.Repository) string { return r.ID }, wireRepository)
 	return out, nil
+}
+
+// listFilter is the filter of a list request: the caller's tenant scope for
+// action, or, for a system admin (scope ""), the tenant the request names
+// (empty: all), then the page. Errors are translated already.
+func (s *Server) listFilter(ctx context.Context, action auth.Action, requested string, in *pageInput) (catalog.ResourceFilter, error) {
+	tenant, err := s.scope(ctx, action)
+	if err != nil {
+		return catalog.ResourceFilter{}, s.fail(ctx, err)
+	}
+	if tenant == "" {
+		tenant = requested
+	}
+	f, err := resourceFilter(tenant, in)
+	if err != nil {
+		return f, s.fail(ctx, err)
+	}
+	return f, nil
 }
 
 func resourceFilter(tenant string, in *pageInput) (catalog.ResourceFilter, error) {

@@ -85,13 +85,9 @@ func (s *Server) createSource(ctx context.Context, in *createSourceInput) (*sour
 }
 
 func (s *Server) listSources(ctx context.Context, in *listSourcesInput) (*sourceListOutput, error) {
-	tenant, err := s.scope(ctx, auth.ActionSourceRead)
+	rf, err := s.listFilter(ctx, auth.ActionSourceRead, "", &in.pageInput)
 	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	rf, err := resourceFilter(tenant, &in.pageInput)
-	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, err
 	}
 	srcs, err := s.opts.Catalog.ListSources(ctx, catalog.SourceFilter{ResourceFilter: rf, RepositoryID: in.RepositoryID, Kind: arca.SourceKind(in.Kind)})
 	if err != nil {
