@@ -59,6 +59,9 @@ type Options struct {
 type Archiver struct {
 	repo Repo
 	opts Options
+	// prefetchMin is the smallest file a first backup reads early
+	// (prefetchMin; tests lower it).
+	prefetchMin int64
 	// testHookOpen, set by tests only, runs before a file is opened.
 	testHookOpen func(path string)
 }
@@ -78,7 +81,7 @@ func New(r Repo, opts Options) *Archiver {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Archiver{repo: r, opts: opts}
+	return &Archiver{repo: r, opts: opts, prefetchMin: prefetchMin}
 }
 
 // SnapshotOptions describe one backup.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,10 +44,17 @@ func (r *run) fileEntry(ctx context.Context, path string, n tree.Node, pn *tree.
 		fut = resolved(n)
 	} else {
 		fut = newFuture(n)
-		select {
-		case r.files <- &fileJob{path: path, fut: fut, old: pn != nil}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		job := &fileJob{path: path, fut: fut, old: pn != nil}
+		if f := r.pre.take(path, &n); f != nil {
+			if err := r.attach(f, job); err != nil {
+				return nil, err
+			}
+		} else {
+			select {
+			case r.files <- job:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 	}
 	if n.Links > 1 {
@@ -91,11 +97,10 @@ func (r *run) readFiles(ctx context.Context) error {
 }
 
 func (r *run) readFile(ctx context.Context, job *fileJob) error {
-	n := &job.fut.node
 	if r.testHookOpen != nil {
 		r.testHookOpen(job.path)
 	}
-	f, err := openFile(job.path)
+	f, _, err := openFile(job.path)
 	if err != nil {
 		return r.dropFile(job, err)
 	}
@@ -113,9 +118,20 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if readErr != nil {
-		return r.dropFile(job, readErr) // its saved chunks are orphans for prune
+	if readErr == nil && st == nil {
+		st, _ = f.stat() // nil: changedWhileRead cannot tell, so warns
 	}
+	return r.finishFile(job, pf.ids, cr.n, st, readErr)
+}
+
+// finishFile completes the node of a file that was read (read bytes, its
+// chunks' ids, its fstat after reading) or failed to be read (readErr; its
+// saved chunks are orphans for prune), and resolves its future.
+func (r *run) finishFile(job *fileJob, ids []tree.ID, read int64, after *syscall.Stat_t, readErr error) error {
+	if readErr != nil {
+		return r.dropFile(job, readErr)
+	}
+	n := &job.fut.node
 	if job.old {
 		r.progress.changed.Add(1)
 	} else {
@@ -124,11 +140,11 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	// Record what was read: a file that grew or shrank meanwhile restores
 	// as the bytes that were saved. Its node keeps the times seen before
 	// reading, so the next backup reads it again.
-	if changedWhileRead(f, st, n, cr.n) {
+	if changedWhileRead(after, n, read) {
 		r.warn(job.path, errors.New("changed while it was read; the saved copy may mix old and new content"))
 	}
-	n.Size = uint64(cr.n)
-	n.Content = pf.ids
+	n.Size = uint64(read)
+	n.Content = ids
 	r.progress.filesDone.Add(1)
 	close(job.fut.done)
 	return nil
@@ -139,7 +155,7 @@ func (r *run) readFile(ctx context.Context, job *fileJob) error {
 // read in one go, without a chunker and without copying; an fstat after
 // the read (returned, for changedWhileRead) tells whether it grew meanwhile,
 // which saves reading once more for the end of the file.
-func (r *run) readContent(ctx context.Context, f *os.File, rd io.Reader, job *fileJob, pf *pendingFile) (*syscall.Stat_t, error) {
+func (r *run) readContent(ctx context.Context, f *srcFile, rd io.Reader, job *fileJob, pf *pendingFile) (*syscall.Stat_t, error) {
 	size := job.fut.node.Size
 	if size > uint64(r.smallMax) {
 		return nil, r.chunkFile(ctx, rd, job.path, pf)
@@ -153,7 +169,7 @@ func (r *run) readContent(ctx context.Context, f *os.File, rd io.Reader, job *fi
 	var st *syscall.Stat_t
 	switch {
 	case err == nil:
-		if st, err = fstat(f); err == nil && uint64(st.Size) > size { // it grew: chunk all of it
+		if st, err = f.stat(); err == nil && uint64(st.Size) > size { // it grew: chunk all of it
 			err = r.chunkFile(ctx, io.MultiReader(bytes.NewReader(buf), rd), job.path, pf)
 		} else if err == nil && size > 0 {
 			return st, r.queueChunk(ctx, pf, job.path, 0, buf, weight)
@@ -168,14 +184,6 @@ func (r *run) readContent(ctx context.Context, f *os.File, rd io.Reader, job *fi
 	r.inFlight.Release(weight)
 	r.putBuf(buf)
 	return st, err
-}
-
-func fstat(f *os.File) (*syscall.Stat_t, error) {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, fmt.Errorf("stat: %w", err)
-	}
-	return &st, nil
 }
 
 // chunkFile queues the content-defined chunks of one file for the savers.
@@ -311,54 +319,29 @@ func (r *run) saveChunks(ctx context.Context) error {
 	return nil
 }
 
-// openFile opens a file for reading without following a symlink and, where
-// allowed, without updating its access time.
-func openFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NOATIME|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, syscall.EPERM) {
-		f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	}
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open: no longer a regular file (%v)", fi.Mode().Type())
-	}
-	return f, nil
-}
-
 type countingReader struct {
 	r        io.Reader
 	n        int64
 	progress *counters
+	notDone  bool // count bytes read, not done (a prefetch: done when the walker takes it)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.progress.bytesRead.Add(uint64(n))
-	c.progress.bytesDone.Add(uint64(n))
+	if !c.notDone {
+		c.progress.bytesDone.Add(uint64(n))
+	}
 	return n, err
 }
 
 // changedWhileRead reports whether the file read (read bytes) now differs
 // in size or times from what was seen before reading it. st is its fstat
-// after reading, or nil to take one.
-func changedWhileRead(f *os.File, st *syscall.Stat_t, n *tree.Node, read int64) bool {
-	if uint64(read) != n.Size {
+// after reading; nil (no fstat) counts as changed.
+func changedWhileRead(st *syscall.Stat_t, n *tree.Node, read int64) bool {
+	if uint64(read) != n.Size || st == nil {
 		return true
-	}
-	if st == nil {
-		var err error
-		if st, err = fstat(f); err != nil {
-			return true
-		}
 	}
 	return uint64(st.Size) != n.Size ||
 		st.Mtim.Sec != n.ModTime.Unix() || st.Mtim.Nsec != int64(n.ModTime.Nanosecond()) ||

@@ -102,13 +102,14 @@ func (c *counters) stats() repo.SnapshotStats {
 
 // startReporting starts the pre-scan and the progress reporter; the
 // returned function stops both, waits for them and makes the final
-// progress call.
+// progress call. The pre-scan runs for the totals, and to find the files
+// to prefetch.
 func (r *run) startReporting(ctx context.Context, roots []root) (stop func()) {
 	r.progress.setPhase(PhaseBackup)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	if !r.opts.NoScan && r.opts.Progress != nil {
+	if (!r.opts.NoScan && r.opts.Progress != nil) || r.pre != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -150,22 +151,26 @@ func (r *run) startReporting(ctx context.Context, roots []root) (stop func()) {
 	}
 }
 
-// scan counts the files and bytes the backup will see, for the totals.
+// scan counts the files and bytes the backup will see, for the totals, and
+// queues the large files for the prefetcher.
 func (r *run) scan(ctx context.Context, roots []root) {
+	if r.pre != nil {
+		defer r.pre.finderDone()
+	}
 	buf := make([]byte, 32<<10)
 	for _, rt := range roots {
 		var st unix.Stat_t
 		if fsmeta.Lstatat(unix.AT_FDCWD, rt.path, rt.path, &st) != nil {
 			continue
 		}
-		if !r.scanEntry(ctx, rt.path, &st, r.incl.Empty() || r.incl.Match(rt.path, fsmeta.IsDir(&st)), buf) {
+		if !r.scanEntry(ctx, rt.path, &st, st.Dev, r.incl.Empty() || r.incl.Match(rt.path, fsmeta.IsDir(&st)), buf) {
 			return
 		}
 	}
 	r.progress.scanDone.Store(true)
 }
 
-func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, included bool, buf []byte) bool {
+func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, dev uint64, included bool, buf []byte) bool {
 	if ctx.Err() != nil {
 		return false
 	}
@@ -180,8 +185,14 @@ func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, inclu
 			if st.Mode&unix.S_IFMT == unix.S_IFREG {
 				r.progress.scanBytes.Add(uint64(st.Size))
 			}
+			if r.pre != nil {
+				r.pre.add(path, st)
+			}
 		}
 		return true
+	}
+	if r.opts.OneFileSystem && st.Dev != dev {
+		return true // a mount point: saved empty
 	}
 	dir, _ := fsmeta.OpenDir(path, buf)
 	if dir == nil {
@@ -194,7 +205,7 @@ func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, inclu
 	}
 	dir.Close() // before descending: a deep tree must not hold a handle per level
 	for i, name := range dir.Names {
-		if ok[i] && !r.scanEntry(ctx, childPath(path, name), &sts[i], included, buf) {
+		if ok[i] && !r.scanEntry(ctx, childPath(path, name), &sts[i], dev, included, buf) {
 			return false
 		}
 	}

@@ -41,6 +41,7 @@ type run struct {
 	links    map[inodeKey]*future // the walker's only
 	dirBuf   []byte               // the walker's only: getdents scratch
 	listing  *Listing
+	pre      *prefetcher // nil: no prefetching (a backup with a parent)
 	warnMu   sync.Mutex
 	warnings []Warning
 
@@ -76,6 +77,9 @@ func (a *Archiver) Snapshot(ctx context.Context, paths []string, opts SnapshotOp
 	before := a.repo.Stats()
 	uncache := cacheTreePacks(a.repo, opts.Parent != nil)
 	parent := r.loadParent(ctx)
+	if parent == nil {
+		r.pre = newPrefetcher(a.prefetchMin)
+	}
 
 	stopReporting := r.startReporting(ctx, roots)
 	rootID, err := r.backup(ctx, a.opts, roots, parent)
@@ -179,6 +183,9 @@ func (r *run) backup(ctx context.Context, opts Options, roots []root, parent *tr
 	for range opts.Savers {
 		g.Go(func() error { return r.saveChunks(gctx) })
 	}
+	if r.pre != nil {
+		g.Go(func() error { return r.prefetchFiles(gctx) })
+	}
 	var rootID repo.ID
 	g.Go(func() error {
 		var err error
@@ -194,6 +201,7 @@ func (r *run) backup(ctx context.Context, opts Options, roots []root, parent *tr
 // walkRoots walks every root, then waits for all of them and saves the
 // root tree. It is the only sender on r.files and closes it.
 func (r *run) walkRoots(ctx context.Context, g *errgroup.Group, roots []root, parent *tree.Tree) (repo.ID, error) {
+	defer r.pre.halt() // every file is done: what is left to prefetch is not needed
 	entries := make([]*entry, 0, len(roots))
 	err := func() error {
 		defer close(r.files)

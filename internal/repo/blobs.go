@@ -58,13 +58,16 @@ func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []by
 	if t == TreeBlob {
 		idle = r.trees
 	}
+	scratch := r.getScratch()
+	defer r.putScratch(scratch)
+	payload, flags := r.compressBlob(scratch, plaintext)
 	var p *packer
 	select {
 	case p = <-idle:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	err := p.add(ctx, r, t, id, plaintext)
+	err := p.add(ctx, r, t, id, payload, flags, len(plaintext))
 	if err == nil && p.full(r) {
 		err = p.finish(ctx, r)
 	}

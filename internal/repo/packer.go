@@ -18,7 +18,6 @@ type packer struct {
 	sealer  *crypto.Sealer
 	buf     *[]byte
 	entries []pack.Entry
-	scratch []byte // compression output
 	hdr     []byte // header plaintext
 	ad      []byte
 	// grow: the pack buffer starts small and grows as needed instead of
@@ -54,16 +53,41 @@ func (r *Repository) putBuf(b *[]byte) {
 	}
 }
 
-// add seals one blob into the pack. A pack that the blob would overflow
-// (past its buffer's capacity, PackSize + 1 MiB) is finished first, so
-// pack buffers are never reallocated and copied.
-func (p *packer) add(ctx context.Context, r *Repository, t BlobType, id ID, plaintext []byte) error {
-	payload, flags := plaintext, uint8(0)
-	out, ok := r.comp.compress(p.scratch, plaintext)
-	p.scratch = out[:0]
-	if ok {
-		payload, flags = out, pack.FlagCompressed
+// getScratch returns a compression buffer: a recycled one if any.
+func (r *Repository) getScratch() *[]byte {
+	select {
+	case b := <-r.scratch:
+		return b
+	default:
+		return new([]byte)
 	}
+}
+
+func (r *Repository) putScratch(b *[]byte) {
+	*b = (*b)[:0]
+	select {
+	case r.scratch <- b:
+	default:
+	}
+}
+
+// compressBlob compresses plaintext into scratch if that pays and returns
+// the payload to seal and its flags. It runs before a packer is taken, so
+// that compression, the costly step, never waits for one.
+func (r *Repository) compressBlob(scratch *[]byte, plaintext []byte) (payload []byte, flags uint8) {
+	out, ok := r.comp.compress(*scratch, plaintext)
+	*scratch = out[:0]
+	if ok {
+		return out, pack.FlagCompressed
+	}
+	return plaintext, 0
+}
+
+// add seals one blob (payload: plaintext, compressed if flags say so)
+// into the pack. A pack that the blob would overflow (past its buffer's
+// capacity, PackSize + 1 MiB) is finished first, so pack buffers are
+// never reallocated and copied.
+func (p *packer) add(ctx context.Context, r *Repository, t BlobType, id ID, payload []byte, flags uint8, rawLen int) error {
 	if !p.grow && p.buf != nil && len(p.entries) > 0 && len(*p.buf)+len(payload)+crypto.Overhead > cap(*p.buf) {
 		if err := p.finish(ctx, r); err != nil {
 			return err
@@ -77,14 +101,14 @@ func (p *packer) add(ctx context.Context, r *Repository, t BlobType, id ID, plai
 		p.buf = r.getBuf()
 	}
 	idArr := [32]byte(id)
-	p.ad = pack.BlobAD(p.ad[:0], uint8(t), flags, uint32(len(plaintext)), &idArr)
+	p.ad = pack.BlobAD(p.ad[:0], uint8(t), flags, uint32(rawLen), &idArr)
 	before := len(*p.buf)
 	sealed, err := p.sealer.Seal(*p.buf, payload, p.ad)
 	if err != nil {
 		return err
 	}
 	*p.buf = sealed
-	p.entries = append(p.entries, pack.Entry{Type: uint8(t), Flags: flags, ID: idArr, Offset: uint32(before), Length: uint32(len(sealed) - before), RawLength: uint32(len(plaintext))})
+	p.entries = append(p.entries, pack.Entry{Type: uint8(t), Flags: flags, ID: idArr, Offset: uint32(before), Length: uint32(len(sealed) - before), RawLength: uint32(rawLen)})
 	return nil
 }
 

@@ -54,6 +54,7 @@ type Repository struct {
 	trees     chan *packer // the idle packer of tree blobs
 	uploadSem chan struct{}
 	freeBufs  chan *[]byte // recycled pack buffers
+	scratch   chan *[]byte // recycled compression buffers
 
 	mu          sync.Mutex
 	cond        *sync.Cond // signalled when an upload ends
@@ -241,6 +242,7 @@ func newRepository(store blob.Store, cfg Config, mk *crypto.MasterKeys, keyID st
 		trees:     make(chan *packer, 1),
 		uploadSem: make(chan struct{}, opts.Uploads),
 		freeBufs:  make(chan *[]byte, opts.Packers+opts.Uploads),
+		scratch:   make(chan *[]byte, 2*opts.Packers),
 		pending:   make(map[blobKey]struct{}),
 		indexObjs: make(map[ID]struct{}),
 		lastIndex: opts.Now(),
