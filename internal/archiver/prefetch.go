@@ -37,8 +37,9 @@ type prefetcher struct {
 	wake   chan struct{} // a file was queued or the finder ended (cap 1)
 	queue  []*prefetch   // found, not started
 	byPath map[string]*prefetch
-	found  bool          // the finder has ended
-	stop   chan struct{} // closed when the walk no longer needs prefetches
+	links  map[inodeKey]bool // hard-linked files queued: one path each
+	found  bool              // the finder has ended
+	stop   chan struct{}     // closed when the walk no longer needs prefetches
 	stopMu sync.Once
 }
 
@@ -58,7 +59,7 @@ type prefetch struct {
 }
 
 func newPrefetcher(min int64) *prefetcher {
-	return &prefetcher{min: min, wake: make(chan struct{}, 1), byPath: map[string]*prefetch{}, stop: make(chan struct{})}
+	return &prefetcher{min: min, wake: make(chan struct{}, 1), byPath: map[string]*prefetch{}, links: map[inodeKey]bool{}, stop: make(chan struct{})}
 }
 
 // add queues a file the finder found.
@@ -67,6 +68,16 @@ func (p *prefetcher) add(path string, st *unix.Stat_t) {
 		return
 	}
 	p.mu.Lock()
+	// The walker reads one path of a hard-linked file; the others link to
+	// it (and never take a prefetch).
+	key := inodeKey{st.Dev, st.Ino}
+	if st.Nlink > 1 && p.links[key] {
+		p.mu.Unlock()
+		return
+	}
+	if st.Nlink > 1 {
+		p.links[key] = true
+	}
 	if _, dup := p.byPath[path]; !dup {
 		f := &prefetch{path: path}
 		p.byPath[path] = f

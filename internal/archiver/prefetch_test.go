@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+
 	"github.com/arcabackup/arca/internal/archiver/archivertest"
 	"github.com/arcabackup/arca/internal/repo/tree"
 )
@@ -198,5 +201,65 @@ func TestPrefetchTake(t *testing.T) {
 	}
 	if (*prefetcher)(nil).take("/x", &node) != nil {
 		t.Errorf("a nil prefetcher gave a prefetch")
+	}
+}
+
+// TestPrefetchHardLinks: a large file with two names is read once.
+func TestPrefetchHardLinks(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	want := prefetchTree(t, dir, 2, 1, 40<<10)
+	big := filepath.Join(dir, "z", "big0")
+	if err := os.Link(big, filepath.Join(dir, "z", "big1")); err != nil {
+		t.Fatal(err)
+	}
+	mr := archivertest.NewMemRepo()
+	a := New(mr, Options{})
+	a.prefetchMin = 32 << 10
+	var mu sync.Mutex
+	var opened []string
+	a.testHookOpen = func(p string) {
+		mu.Lock()
+		opened = append(opened, filepath.Base(p))
+		mu.Unlock()
+	}
+	res := backup(t, a, []string{dir}, SnapshotOptions{})
+	bigOpens := 0
+	for _, n := range opened {
+		if strings.HasPrefix(n, "big") {
+			bigOpens++
+		}
+	}
+	if bigOpens != 1 {
+		t.Errorf("the hard-linked file was opened %d times (%q), want once", bigOpens, opened)
+	}
+	_, got := readBack(t, mr, res.Snapshot.Tree)
+	base := filepath.Base(dir)
+	if !bytes.Equal(got[base+"/z/big1"], want[base+"/z/big0"]) || !bytes.Equal(got[base+"/z/big0"], want[base+"/z/big0"]) {
+		t.Errorf("the two names of the hard-linked file do not both hold its content")
+	}
+}
+
+// TestPrefetchQueuesOneNamePerInode: the finder queues one name of a
+// hard-linked file (the walker reads it once and links the others), every
+// name of distinct files, and no small or special file.
+func TestPrefetchQueuesOneNamePerInode(t *testing.T) {
+	t.Parallel()
+	p := newPrefetcher(100)
+	reg := func(dev, ino, nlink uint64, size int64) *unix.Stat_t {
+		return &unix.Stat_t{Dev: dev, Ino: ino, Nlink: nlink, Size: size, Mode: unix.S_IFREG | 0o644}
+	}
+	p.add("/a", reg(1, 10, 2, 500))
+	p.add("/b", reg(1, 10, 2, 500)) // another name of /a
+	p.add("/c", reg(2, 10, 2, 500)) // same inode number, other device
+	p.add("/d", reg(1, 11, 1, 500))
+	p.add("/small", reg(1, 12, 1, 99))
+	p.add("/fifo", &unix.Stat_t{Dev: 1, Ino: 13, Nlink: 1, Size: 500, Mode: unix.S_IFIFO})
+	var got []string
+	for _, f := range p.queue {
+		got = append(got, f.path)
+	}
+	if diff := cmp.Diff([]string{"/a", "/c", "/d"}, got); diff != "" {
+		t.Errorf("queued (-want +got):\n%s", diff)
 	}
 }
