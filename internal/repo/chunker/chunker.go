@@ -1,19 +1,19 @@
 // Package chunker splits streams into content-defined chunks with keyed
-// FastCDC (github.com/PlakarKorp/go-cdc-chunkers, algorithm
+// FastCDC as github.com/PlakarKorp/go-cdc-chunkers defines it (algorithm
 // "fastcdc-v1.0.0"): the gear table is derived from a per-repository key,
 // so chunk boundaries do not reveal content to someone without the key.
+// The cut-point search is this package's own (fastcdc.go), tested to cut
+// exactly where the library does.
 package chunker
 
 import (
 	"errors"
 	"fmt"
 	"io"
-
-	cdc "github.com/PlakarKorp/go-cdc-chunkers"
-	_ "github.com/PlakarKorp/go-cdc-chunkers/chunkers/fastcdc" // registers the fastcdc algorithms
 )
 
-// Algorithm is the go-cdc-chunkers algorithm name used by format version 1.
+// Algorithm is the go-cdc-chunkers algorithm whose cuts format version 1
+// uses.
 const Algorithm = "fastcdc-v1.0.0"
 
 // Params are chunk sizes in bytes. Avg must be a power of two and
@@ -41,8 +41,12 @@ func (p Params) Validate() error {
 // Chunker yields the chunks of one stream at a time; Reset moves it to the
 // next stream and keeps its buffer.
 type Chunker struct {
-	c    *cdc.Chunker
-	done bool
+	g   *gear
+	rd  io.Reader
+	buf []byte // twice the largest chunk
+	r   int    // buf[r:w] is read and not yet returned
+	w   int
+	err error // from rd: io.EOF once it is drained
 }
 
 // New returns a Chunker reading rd with parameters p and a 32-byte key.
@@ -53,36 +57,67 @@ func New(rd io.Reader, p Params, key []byte) (*Chunker, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("chunker key has %d bytes, want 32", len(key))
 	}
-	opts := &cdc.ChunkerOpts{MinSize: p.Min, NormalSize: p.Avg, MaxSize: p.Max, Key: append([]byte(nil), key...)}
-	c, err := cdc.NewChunker(Algorithm, rd, opts)
+	g, err := newGear(p, key)
 	if err != nil {
-		return nil, fmt.Errorf("new chunker: %w", err)
+		return nil, err
 	}
-	return &Chunker{c: c}, nil
+	c := &Chunker{g: g, buf: make([]byte, 2*p.Max)}
+	c.Reset(rd)
+	return c, nil
 }
 
-// Reset starts on a new stream.
+// Reset starts on a new stream (nil: none, and drops the last one).
 func (c *Chunker) Reset(rd io.Reader) {
-	c.c.Reset(rd)
-	c.done = false
+	c.rd, c.r, c.w, c.err = rd, 0, 0, nil
+	if rd == nil {
+		c.err = io.EOF
+	}
 }
 
 // Next returns the next chunk, valid until the next call; (nil, io.EOF)
 // after the last one. An empty stream has no chunk.
 func (c *Chunker) Next() ([]byte, error) {
-	if c.done {
-		return nil, io.EOF
-	}
-	b, err := c.c.Next()
-	if errors.Is(err, io.EOF) {
-		c.done = true
-		if len(b) == 0 {
-			return nil, io.EOF
-		}
-		return b, nil
-	}
-	if err != nil {
+	if err := c.fill(); err != nil {
 		return nil, fmt.Errorf("chunk: %w", err)
 	}
+	if c.r == c.w {
+		return nil, io.EOF
+	}
+	n := c.g.cut(c.buf[c.r:c.w])
+	b := c.buf[c.r : c.r+n]
+	c.r += n
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+	}
 	return b, nil
+}
+
+// maxEmptyReads bounds the (0, nil) reads tolerated in a row.
+const maxEmptyReads = 100
+
+// fill reads until the largest chunk is buffered or the stream ends; it
+// returns a read error, not io.EOF.
+func (c *Chunker) fill() error {
+	for empty := 0; c.w-c.r < c.g.p.Max && c.err == nil; {
+		if c.w == len(c.buf) {
+			c.w = copy(c.buf, c.buf[c.r:c.w])
+			c.r = 0
+		}
+		n, err := c.rd.Read(c.buf[c.w:])
+		c.w += n
+		switch {
+		case err != nil:
+			c.err = err
+		case n > 0:
+			empty = 0
+		default:
+			if empty++; empty >= maxEmptyReads {
+				c.err = io.ErrNoProgress
+			}
+		}
+	}
+	if c.err != nil && !errors.Is(c.err, io.EOF) {
+		return c.err
+	}
+	return nil
 }
