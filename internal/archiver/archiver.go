@@ -62,8 +62,10 @@ type Archiver struct {
 	// prefetchMin is the smallest file a first backup reads early
 	// (prefetchMin; tests lower it).
 	prefetchMin int64
-	// testHookOpen, set by tests only, runs before a file is opened.
-	testHookOpen func(path string)
+	// testHookOpen, set by tests only, runs before a file is opened;
+	// testHookPrefetched after the prefetcher has read a file.
+	testHookOpen       func(path string)
+	testHookPrefetched func(path string)
 }
 
 // New returns an Archiver writing into r.

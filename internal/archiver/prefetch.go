@@ -250,6 +250,9 @@ func (r *run) prefetchFile(ctx context.Context, ch repo.Chunker, f *prefetch) er
 	f.ids, f.read, f.after, f.err, f.finished = ids, cr.n, after, err, true
 	job := f.job
 	r.pre.mu.Unlock()
+	if r.testHookPrefetched != nil {
+		r.testHookPrefetched(f.path)
+	}
 	if job != nil {
 		return r.finishPrefetched(f, job)
 	}

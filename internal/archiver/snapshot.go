@@ -45,7 +45,8 @@ type run struct {
 	warnMu   sync.Mutex
 	warnings []Warning
 
-	testHookOpen func(path string)
+	testHookOpen       func(path string)
+	testHookPrefetched func(path string)
 }
 
 type inodeKey struct{ dev, ino uint64 }
@@ -129,7 +130,8 @@ func (a *Archiver) newRun(opts SnapshotOptions) (*run, error) {
 		links:    map[inodeKey]*future{},
 		dirBuf:   make([]byte, 32<<10),
 
-		testHookOpen: a.testHookOpen,
+		testHookOpen:       a.testHookOpen,
+		testHookPrefetched: a.testHookPrefetched,
 	}, nil
 }
 
