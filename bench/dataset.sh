@@ -9,6 +9,7 @@
 #   bench/dataset.sh reset DIR           undo change
 #   bench/dataset.sh smallfiles DIR [N]  N small files (default 1,000,000) for the RSS test
 #   bench/dataset.sh evict DIR           drop the page cache of every file under DIR
+#   bench/dataset.sh warm DIR            read every file under DIR into the page cache
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 gen="${GEN:-$here/../bin/bench-gen}"
@@ -18,9 +19,9 @@ build_gen() {
 }
 
 case "${1:-}" in
-evict)
+evict | warm)
 	build_gen
-	"$gen" evict "$2"
+	"$gen" "$1" "$2"
 	;;
 change | reset)
 	build_gen
@@ -31,7 +32,7 @@ smallfiles)
 	"$gen" smallfiles "$2" "${3:-1000000}"
 	;;
 "" | -h | --help)
-	sed -n '2,11p' "$0"
+	sed -n '2,12p' "$0"
 	exit 2
 	;;
 *)

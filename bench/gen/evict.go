@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,5 +28,32 @@ func evict(dir string) error {
 			return fmt.Errorf("evict %s: %w", p, err)
 		}
 		return nil
+	})
+}
+
+// warm reads every file under dir, so that the next tool reads it from the
+// page cache. compare.sh warms the dataset before each backup: borg drops
+// the page cache of every file it reads (posix_fadvise DONTNEED), so the
+// tool measured after borg read the dataset from disk.
+func warm(dir string) error {
+	buf := make([]byte, 1<<20)
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for {
+			_, err := f.Read(buf)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("warm %s: %w", p, err)
+			}
+		}
 	})
 }

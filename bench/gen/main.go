@@ -7,6 +7,7 @@
 //	gen reset DATASET                undo change
 //	gen smallfiles DIR N             N small files of distinct content, 1000 per directory
 //	gen evict DIR                    drop the page cache of every file under DIR
+//	gen warm DIR                     read every file under DIR into the page cache
 //
 // SIZE accepts K, M and G suffixes (powers of 1024).
 package main
@@ -27,7 +28,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: gen random|logs|change|reset|smallfiles|evict ...")
+		return fmt.Errorf("usage: gen random|logs|change|reset|smallfiles|evict|warm ...")
 	}
 	need := func(n int) error {
 		if len(args) != n+1 {
@@ -62,9 +63,12 @@ func run(args []string) error {
 			return change(args[1])
 		}
 		return reset(args[1])
-	case "evict":
+	case "evict", "warm":
 		if err := need(1); err != nil {
 			return err
+		}
+		if args[0] == "warm" {
+			return warm(args[1])
 		}
 		return evict(args[1])
 	case "smallfiles":
