@@ -151,32 +151,61 @@ func (r *run) startReporting(ctx context.Context, roots []root) (stop func()) {
 	}
 }
 
+// scanDir is a directory the scan has still to list.
+type scanDir struct {
+	path     string
+	dev      uint64 // of its backup path, for OneFileSystem
+	included bool
+}
+
 // scan counts the files and bytes the backup will see, for the totals, and
-// queues the large files for the prefetcher.
+// queues the large files for the prefetcher. It goes breadth first, so
+// that the large files of a tree are found early even where a deep
+// directory of small files comes first in path order.
 func (r *run) scan(ctx context.Context, roots []root) {
 	if r.pre != nil {
 		defer r.pre.finderDone()
 	}
-	buf := make([]byte, 32<<10)
+	var queue []scanDir
 	for _, rt := range roots {
 		var st unix.Stat_t
-		if fsmeta.Lstatat(unix.AT_FDCWD, rt.path, rt.path, &st) != nil {
+		if fsmeta.Lstatat(unix.AT_FDCWD, rt.path, rt.path, &st) == nil {
+			queue = r.scanEntry(rt.path, &st, st.Dev, r.incl.Empty() || r.incl.Match(rt.path, fsmeta.IsDir(&st)), queue)
+		}
+	}
+	buf := make([]byte, 32<<10)
+	for len(queue) > 0 {
+		if ctx.Err() != nil {
+			return
+		}
+		d := queue[0]
+		queue[0] = scanDir{}
+		queue = queue[1:]
+		dir, _ := fsmeta.OpenDir(d.path, buf)
+		if dir == nil {
 			continue
 		}
-		if !r.scanEntry(ctx, rt.path, &st, st.Dev, r.incl.Empty() || r.incl.Match(rt.path, fsmeta.IsDir(&st)), buf) {
-			return
+		sts := make([]unix.Stat_t, len(dir.Names))
+		ok := make([]bool, len(dir.Names))
+		for i, name := range dir.Names {
+			ok[i] = fsmeta.Lstatat(dir.FD, name, "", &sts[i]) == nil
+		}
+		dir.Close()
+		for i, name := range dir.Names {
+			if ok[i] {
+				queue = r.scanEntry(childPath(d.path, name), &sts[i], d.dev, d.included, queue)
+			}
 		}
 	}
 	r.progress.scanDone.Store(true)
 }
 
-func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, dev uint64, included bool, buf []byte) bool {
-	if ctx.Err() != nil {
-		return false
-	}
+// scanEntry counts a file (and offers it to the prefetcher) or appends a
+// directory to the queue, which it returns.
+func (r *run) scanEntry(path string, st *unix.Stat_t, dev uint64, included bool, queue []scanDir) []scanDir {
 	isDir := fsmeta.IsDir(st)
 	if r.excl.Match(path, isDir) {
-		return true
+		return queue
 	}
 	included = included || r.incl.Match(path, isDir)
 	if !isDir {
@@ -189,25 +218,10 @@ func (r *run) scanEntry(ctx context.Context, path string, st *unix.Stat_t, dev u
 				r.pre.add(path, st)
 			}
 		}
-		return true
+		return queue
 	}
 	if r.opts.OneFileSystem && st.Dev != dev {
-		return true // a mount point: saved empty
+		return queue // a mount point: saved empty
 	}
-	dir, _ := fsmeta.OpenDir(path, buf)
-	if dir == nil {
-		return true
-	}
-	sts := make([]unix.Stat_t, len(dir.Names))
-	ok := make([]bool, len(dir.Names))
-	for i, name := range dir.Names {
-		ok[i] = fsmeta.Lstatat(dir.FD, name, "", &sts[i]) == nil
-	}
-	dir.Close() // before descending: a deep tree must not hold a handle per level
-	for i, name := range dir.Names {
-		if ok[i] && !r.scanEntry(ctx, childPath(path, name), &sts[i], dev, included, buf) {
-			return false
-		}
-	}
-	return true
+	return append(queue, scanDir{path: path, dev: dev, included: included})
 }
