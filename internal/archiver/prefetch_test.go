@@ -258,3 +258,44 @@ func TestPrefetchQueuesOneNamePerInode(t *testing.T) {
 		t.Errorf("queued (-want +got):\n%s", diff)
 	}
 }
+
+// TestScanFindsShallowFilesFirst: the pre-scan goes breadth first, so a
+// large file near the top is queued before one deep inside a directory
+// that comes first in path order.
+func TestScanFindsShallowFilesFirst(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "a", "b", "c", "d")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(deep, "big"), filepath.Join(dir, "z", "big")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, 100), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := New(archivertest.NewMemRepo(), Options{})
+	r, err := a.newRun(SnapshotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.pre = newPrefetcher(50)
+	roots, err := resolveRoots([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.scan(context.Background(), roots)
+	var got []string
+	for _, f := range r.pre.queue {
+		got = append(got, strings.TrimPrefix(f.path, dir))
+	}
+	if diff := cmp.Diff([]string{"/z/big", "/a/b/c/d/big"}, got); diff != "" {
+		t.Errorf("queue (-want +got):\n%s", diff)
+	}
+	if !r.progress.scanDone.Load() || r.progress.scanFiles.Load() != 2 {
+		t.Errorf("scan done %v, %d files; want done, 2", r.progress.scanDone.Load(), r.progress.scanFiles.Load())
+	}
+}
