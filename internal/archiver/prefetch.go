@@ -27,6 +27,10 @@ import (
 // compares them with the parent).
 const prefetchMin = 8 << 20
 
+// maxPrefetches bounds the files found and not yet taken by the walker
+// (each a path and, once read, its chunk ids).
+const maxPrefetches = 4096
+
 // prefetcher reads the large files of a first backup ahead of the walker,
 // in the order a finder (the pre-scan) finds them. The walker takes the
 // content of such a file when it reaches it, or claims it to read itself
@@ -69,9 +73,10 @@ func (p *prefetcher) add(path string, st *unix.Stat_t) {
 	}
 	p.mu.Lock()
 	// The walker reads one path of a hard-linked file; the others link to
-	// it (and never take a prefetch).
+	// it (and never take a prefetch). Beyond maxPrefetches waiting for the
+	// walker, files are left to it: the queue's memory stays bounded.
 	key := inodeKey{st.Dev, st.Ino}
-	if st.Nlink > 1 && p.links[key] {
+	if (st.Nlink > 1 && p.links[key]) || len(p.byPath) >= maxPrefetches {
 		p.mu.Unlock()
 		return
 	}

@@ -299,3 +299,21 @@ func TestScanFindsShallowFilesFirst(t *testing.T) {
 		t.Errorf("scan done %v, %d files; want done, 2", r.progress.scanDone.Load(), r.progress.scanFiles.Load())
 	}
 }
+
+// TestPrefetchQueueBounded: beyond maxPrefetches files waiting for the
+// walker, the finder queues no more (the walker reads them itself).
+func TestPrefetchQueueBounded(t *testing.T) {
+	t.Parallel()
+	p := newPrefetcher(1)
+	for i := range maxPrefetches + 10 {
+		p.add(fmt.Sprintf("/f%d", i), &unix.Stat_t{Ino: uint64(i), Nlink: 1, Size: 10, Mode: unix.S_IFREG})
+	}
+	if len(p.queue) != maxPrefetches || len(p.byPath) != maxPrefetches {
+		t.Fatalf("%d queued, %d by path; want %d", len(p.queue), len(p.byPath), maxPrefetches)
+	}
+	p.take("/f0", &tree.Node{}) // the walker reached one: room for another
+	p.add("/late", &unix.Stat_t{Ino: 1 << 40, Nlink: 1, Size: 10, Mode: unix.S_IFREG})
+	if _, ok := p.byPath["/late"]; !ok {
+		t.Errorf("a file found after the walker took one was not queued")
+	}
+}
