@@ -15,19 +15,8 @@ import (
 // compare.sh evicts what each tool wrote, so that a run's repositories and
 // restores do not push the dataset out of the page cache for the next.
 func evict(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-			return fmt.Errorf("evict %s: %w", p, err)
-		}
-		return nil
+	return eachFile(dir, func(f *os.File) error {
+		return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 	})
 }
 
@@ -36,7 +25,14 @@ func evict(dir string) error {
 // the page cache of every file it reads (posix_fadvise DONTNEED), so the
 // tool measured after borg read the dataset from disk.
 func warm(dir string) error {
-	buf := make([]byte, 1<<20)
+	return eachFile(dir, func(f *os.File) error {
+		_, err := io.Copy(io.Discard, f)
+		return err
+	})
+}
+
+// eachFile calls fn with every regular file under dir, open for reading.
+func eachFile(dir string, fn func(*os.File) error) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
@@ -46,14 +42,9 @@ func warm(dir string) error {
 			return err
 		}
 		defer f.Close()
-		for {
-			_, err := f.Read(buf)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("warm %s: %w", p, err)
-			}
+		if err := fn(f); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
 		}
+		return nil
 	})
 }
