@@ -58,8 +58,8 @@ func (r *Repository) pack(ctx context.Context, t BlobType, id ID, plaintext []by
 	if t == TreeBlob {
 		idle = r.trees
 	}
-	scratch := r.getScratch()
-	defer r.putScratch(scratch)
+	scratch := r.scratch.get(0)
+	defer r.scratch.put(scratch)
 	payload, flags := r.compressBlob(scratch, plaintext)
 	var p *packer
 	select {

@@ -29,46 +29,14 @@ type packer struct {
 // growStart is the initial buffer of a growing packer.
 const growStart = 256 << 10
 
-// getBuf returns a pack buffer: a recycled one if any. Buffers circulate
-// through a bounded free list rather than a sync.Pool, because a pool is
-// emptied by every GC and a fresh 17 MiB buffer costs page faults.
-func (r *Repository) getBuf() *[]byte {
-	select {
-	case b := <-r.freeBufs:
-		*b = (*b)[:0]
-		return b
-	default:
-		b := make([]byte, 0, r.opts.PackSize+(1<<20))
-		return &b
-	}
-}
+// getBuf returns a pack buffer: a recycled one if any.
+func (r *Repository) getBuf() *[]byte { return r.freeBufs.get(r.opts.PackSize + (1 << 20)) }
 
 func (r *Repository) putBuf(b *[]byte) {
 	if cap(*b) < r.opts.PackSize+(1<<20) {
 		return // a growing packer's: the pool holds full-size buffers only
 	}
-	select {
-	case r.freeBufs <- b:
-	default:
-	}
-}
-
-// getScratch returns a compression buffer: a recycled one if any.
-func (r *Repository) getScratch() *[]byte {
-	select {
-	case b := <-r.scratch:
-		return b
-	default:
-		return new([]byte)
-	}
-}
-
-func (r *Repository) putScratch(b *[]byte) {
-	*b = (*b)[:0]
-	select {
-	case r.scratch <- b:
-	default:
-	}
+	r.freeBufs.put(b)
 }
 
 // compressBlob compresses plaintext into scratch if that pays and returns

@@ -53,8 +53,8 @@ type Repository struct {
 	packers   chan *packer // idle packers of data blobs
 	trees     chan *packer // the idle packer of tree blobs
 	uploadSem chan struct{}
-	freeBufs  chan *[]byte // recycled pack buffers
-	scratch   chan *[]byte // recycled compression buffers
+	freeBufs  freeList // recycled pack buffers
+	scratch   freeList // recycled compression buffers
 
 	mu          sync.Mutex
 	cond        *sync.Cond // signalled when an upload ends
@@ -241,8 +241,8 @@ func newRepository(store blob.Store, cfg Config, mk *crypto.MasterKeys, keyID st
 		packers:   make(chan *packer, opts.Packers),
 		trees:     make(chan *packer, 1),
 		uploadSem: make(chan struct{}, opts.Uploads),
-		freeBufs:  make(chan *[]byte, opts.Packers+opts.Uploads),
-		scratch:   make(chan *[]byte, 2*opts.Packers),
+		freeBufs:  make(freeList, opts.Packers+opts.Uploads),
+		scratch:   make(freeList, 2*opts.Packers),
 		pending:   make(map[blobKey]struct{}),
 		indexObjs: make(map[ID]struct{}),
 		lastIndex: opts.Now(),
