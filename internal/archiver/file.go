@@ -340,10 +340,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // in size or times from what was seen before reading it. st is its fstat
 // after reading; nil (no fstat) counts as changed.
 func changedWhileRead(st *syscall.Stat_t, n *tree.Node, read int64) bool {
-	if uint64(read) != n.Size || st == nil {
-		return true
-	}
-	return uint64(st.Size) != n.Size ||
-		st.Mtim.Sec != n.ModTime.Unix() || st.Mtim.Nsec != int64(n.ModTime.Nanosecond()) ||
-		st.Ctim.Sec != n.ChangeTime.Unix() || st.Ctim.Nsec != int64(n.ChangeTime.Nanosecond())
+	return uint64(read) != n.Size || st == nil || !sameSizeAndTimes(st, n)
+}
+
+// sameSizeAndTimes reports whether st has n's size, mtime and ctime.
+func sameSizeAndTimes(st *syscall.Stat_t, n *tree.Node) bool {
+	return uint64(st.Size) == n.Size &&
+		st.Mtim.Sec == n.ModTime.Unix() && st.Mtim.Nsec == int64(n.ModTime.Nanosecond()) &&
+		st.Ctim.Sec == n.ChangeTime.Unix() && st.Ctim.Nsec == int64(n.ChangeTime.Nanosecond())
 }

@@ -138,9 +138,7 @@ func (p *prefetcher) take(path string, n *tree.Node) *prefetch {
 
 // sameFile reports whether st describes the file n was made from.
 func sameFile(st *syscall.Stat_t, n *tree.Node) bool {
-	return st.Ino == n.Inode && uint64(st.Size) == n.Size &&
-		st.Mtim.Sec == n.ModTime.Unix() && st.Mtim.Nsec == int64(n.ModTime.Nanosecond()) &&
-		st.Ctim.Sec == n.ChangeTime.Unix() && st.Ctim.Nsec == int64(n.ChangeTime.Nanosecond())
+	return st.Ino == n.Inode && sameSizeAndTimes(st, n)
 }
 
 // attach hands the walker's job for a taken prefetch over: it is finished
@@ -167,6 +165,11 @@ func (r *run) finishPrefetched(f *prefetch, job *fileJob) error {
 // the prefetcher is stopped.
 func (p *prefetcher) next(ctx context.Context) *prefetch {
 	for {
+		select {
+		case <-p.stop:
+			return nil // the walk is over: start nothing more
+		default:
+		}
 		p.mu.Lock()
 		for len(p.queue) > 0 {
 			f := p.queue[0]
