@@ -129,17 +129,32 @@ func TestPrefetchReadsLargeFilesFirst(t *testing.T) {
 	backup(t, a, []string{dir}, SnapshotOptions{Parent: &res.ID})
 }
 
-// TestPrefetchExcluded: a large file the walker never reaches (excluded)
-// is not prefetched, and the backup ends.
+// TestPrefetchExcluded: the finder does not queue a large file the walker
+// never reaches (excluded), and the backup ends without opening it.
 func TestPrefetchExcluded(t *testing.T) {
 	t.Parallel()
 	dir, _, _, a := prefetchSetup(t, 3, 2)
+	opts := SnapshotOptions{Excludes: []string{"z"}}
+	r, err := a.newRun(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.pre = newPrefetcher(a.prefetchMin)
+	roots, err := resolveRoots([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.scan(context.Background(), roots)
+	if len(r.pre.queue) != 0 {
+		t.Errorf("the finder queued %d excluded files", len(r.pre.queue))
+	}
+
 	a.testHookOpen = func(p string) {
 		if strings.Contains(p, "/z/") {
 			t.Errorf("opened excluded %s", p)
 		}
 	}
-	res := backup(t, a, []string{dir}, SnapshotOptions{Excludes: []string{"z"}})
+	res := backup(t, a, []string{dir}, opts)
 	if res.Snapshot.Stats.FilesNew != 3 {
 		t.Errorf("%d new files, want 3", res.Snapshot.Stats.FilesNew)
 	}
