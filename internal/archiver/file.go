@@ -46,9 +46,7 @@ func (r *run) fileEntry(ctx context.Context, path string, n tree.Node, pn *tree.
 		fut = newFuture(n)
 		job := &fileJob{path: path, fut: fut, old: pn != nil}
 		if f := r.pre.take(path, &n); f != nil {
-			if err := r.attach(f, job); err != nil {
-				return nil, err
-			}
+			r.attach(f, job)
 		} else {
 			select {
 			case r.files <- job:
@@ -96,40 +94,43 @@ func (r *run) readFiles(ctx context.Context) error {
 	}
 }
 
+// readFile reads and chunks one file and queues its chunks. It does not
+// wait for the savers: whoever releases the file's last hold (this reader
+// after its last chunk, or the saver of that chunk) finishes it, so the
+// reader goes on to the next file at once.
 func (r *run) readFile(ctx context.Context, job *fileJob) error {
 	if r.testHookOpen != nil {
 		r.testHookOpen(job.path)
 	}
 	f, _, err := openFile(job.path)
 	if err != nil {
-		return r.dropFile(job, err)
+		r.dropFile(job, err)
+		return nil
 	}
 	defer f.Close()
-	pf := &pendingFile{done: make(chan struct{})}
+	pf := &pendingFile{}
 	pf.pending.Store(1) // the reader's own hold, released after the last chunk
 	cr := &countingReader{r: f, progress: &r.progress}
 	st, readErr := r.readContent(ctx, f, cr, job, pf)
 	if readErr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	pf.release()
-	select {
-	case <-pf.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	if readErr == nil && st == nil {
 		st, _ = f.stat() // nil: changedWhileRead cannot tell, so warns
 	}
-	return r.finishFile(job, pf.ids, cr.n, st, readErr)
+	read := cr.n
+	pf.finish = func(ids []tree.ID) { r.finishFile(job, ids, read, st, readErr) }
+	pf.release()
+	return nil
 }
 
 // finishFile completes the node of a file that was read (read bytes, its
 // chunks' ids, its fstat after reading) or failed to be read (readErr; its
 // saved chunks are orphans for prune), and resolves its future.
-func (r *run) finishFile(job *fileJob, ids []tree.ID, read int64, after *syscall.Stat_t, readErr error) error {
+func (r *run) finishFile(job *fileJob, ids []tree.ID, read int64, after *syscall.Stat_t, readErr error) {
 	if readErr != nil {
-		return r.dropFile(job, readErr)
+		r.dropFile(job, readErr)
+		return
 	}
 	n := &job.fut.node
 	if job.old {
@@ -147,7 +148,6 @@ func (r *run) finishFile(job *fileJob, ids []tree.ID, read int64, after *syscall
 	n.Content = ids
 	r.progress.filesDone.Add(1)
 	close(job.fut.done)
-	return nil
 }
 
 // readContent queues the chunks of one file. A file no larger than the
@@ -260,20 +260,23 @@ func (r *run) queueChunk(ctx context.Context, pf *pendingFile, path string, idx 
 	}
 }
 
-func (r *run) dropFile(job *fileJob, err error) error {
+// dropFile resolves the future of a file that could not be read: a
+// warning, and no node.
+func (r *run) dropFile(job *fileJob, err error) {
 	r.warn(job.path, err)
 	r.progress.filesDone.Add(1)
 	job.fut.skip = true
 	close(job.fut.done)
-	return nil
 }
 
 // pendingFile collects the ids of one file's chunks as savers finish them.
+// It holds one count per queued chunk plus the reader's own; finish runs
+// once, in the goroutine that releases the last one.
 type pendingFile struct {
 	mu      sync.Mutex
 	ids     []tree.ID
 	pending atomic.Int64
-	done    chan struct{}
+	finish  func(ids []tree.ID) // set by the reader before it releases its hold
 }
 
 func (p *pendingFile) add() {
@@ -292,7 +295,7 @@ func (p *pendingFile) set(idx int, id repo.ID) {
 
 func (p *pendingFile) release() {
 	if p.pending.Add(-1) == 0 {
-		close(p.done)
+		p.finish(p.ids)
 	}
 }
 

@@ -143,7 +143,7 @@ func sameFile(st *syscall.Stat_t, n *tree.Node) bool {
 
 // attach hands the walker's job for a taken prefetch over: it is finished
 // now if the file has been read, or else when the prefetcher has read it.
-func (r *run) attach(f *prefetch, job *fileJob) error {
+func (r *run) attach(f *prefetch, job *fileJob) {
 	r.pre.mu.Lock()
 	done := f.finished
 	if !done {
@@ -151,14 +151,13 @@ func (r *run) attach(f *prefetch, job *fileJob) error {
 	}
 	r.pre.mu.Unlock()
 	if done {
-		return r.finishPrefetched(f, job)
+		r.finishPrefetched(f, job)
 	}
-	return nil
 }
 
-func (r *run) finishPrefetched(f *prefetch, job *fileJob) error {
+func (r *run) finishPrefetched(f *prefetch, job *fileJob) {
 	r.progress.bytesDone.Add(uint64(f.read))
-	return r.finishFile(job, f.ids, f.read, f.after, f.err)
+	r.finishFile(job, f.ids, f.read, f.after, f.err)
 }
 
 // next waits for the next file to prefetch; nil when there is none left or
@@ -262,7 +261,7 @@ func (r *run) prefetchFile(ctx context.Context, ch repo.Chunker, f *prefetch) er
 		r.testHookPrefetched(f.path)
 	}
 	if job != nil {
-		return r.finishPrefetched(f, job)
+		r.finishPrefetched(f, job)
 	}
 	return nil
 }
