@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -29,6 +28,7 @@ type deferred struct {
 	ops []*syncOp // started, oldest first; finished ones are dropped by wait
 	err error     // sticky: an fsync failed, so data may have been lost
 	sem chan struct{}
+	aio *aio
 }
 
 type syncOp struct {
@@ -36,7 +36,7 @@ type syncOp struct {
 	err  error // set before done is closed
 }
 
-func newDeferred() deferred { return deferred{sem: make(chan struct{}, syncParallel)} }
+func newDeferred(a *aio) deferred { return deferred{sem: make(chan struct{}, syncParallel), aio: a} }
 
 // start fsyncs path and then its directory in the background.
 func (d *deferred) start(path string) {
@@ -56,9 +56,9 @@ func (d *deferred) start(path string) {
 	}
 	go func() {
 		d.sem <- struct{}{}
-		op.err = syncFile(path)
+		op.err = syncPath(d.aio, path)
 		if op.err == nil {
-			op.err = syncDir(filepath.Dir(path))
+			op.err = syncPath(d.aio, filepath.Dir(path))
 		}
 		<-d.sem
 		close(op.done)
@@ -118,17 +118,3 @@ func (s *Store) PutDeferred(ctx context.Context, name string, data []byte) error
 // since the kernel may have dropped the data it could not write and a
 // later fsync would not say so.
 func (s *Store) Sync(ctx context.Context) error { return s.deferred.wait(ctx) }
-
-// syncFile fsyncs a complete file (through a read-only descriptor: the
-// objects are read-only).
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open for fsync: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", filepath.Base(path), err)
-	}
-	return nil
-}

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"unsafe"
 
@@ -23,7 +24,7 @@ const (
 
 // writeDirect writes an aligned prefix of data to f (at offset 0) with
 // O_DIRECT when it can and returns what is left to write normally.
-func writeDirect(ctx context.Context, f *os.File, data []byte) ([]byte, error) {
+func writeDirect(ctx context.Context, a *aio, f *os.File, data []byte) ([]byte, error) {
 	if len(data) < directMin || uintptr(unsafe.Pointer(&data[0]))%directAlign != 0 {
 		return data, nil
 	}
@@ -31,21 +32,30 @@ func writeDirect(ctx context.Context, f *os.File, data []byte) ([]byte, error) {
 		return data, nil
 	}
 	defer setDirect(f, false)
+	// Allocating the whole file first makes the writes overwrites of
+	// allocated space rather than extensions, which ext4 completes
+	// synchronously inside io_submit.
+	_ = unix.Fallocate(int(f.Fd()), 0, 0, int64(len(data)))
 	n := len(data) &^ (directAlign - 1)
-	for off := 0; off < n; {
+	off := 0
+	for off < n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		w, err := f.Write(data[off:min(n, off+writeChunk)])
+		w, err := a.pwrite(f, data[off:min(n, off+writeChunk)], int64(off))
 		off += w
 		if errors.Is(err, unix.EINVAL) && off%directAlign == 0 {
-			return data[off:], nil // refused after all: write the rest normally
+			break // refused after all: write the rest normally
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return data[n:], nil
+	// pwrite leaves the file offset alone; the rest is written from there.
+	if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
+		return nil, err
+	}
+	return data[off:], nil
 }
 
 // setDirect turns O_DIRECT on or off for f and reports whether it could.

@@ -15,6 +15,11 @@
 // writes packs that way and syncs before the index object that names them,
 // so an upload does not hold its pack buffer through the fsyncs.
 //
+// On Linux, large writes (O_DIRECT) and every fsync go through native AIO
+// where the kernel has it, so a goroutine waiting for the disk does not
+// hold one of the runtime's Ps meanwhile (aio_linux.go); elsewhere, or if
+// AIO is refused, they are plain blocking calls.
+//
 // Unlike on S3, one name cannot be both an object and a directory of other
 // objects ("a" and "a/b"); the repository layout never asks for that. A Put
 // interrupted by a crash can leave a temporary file behind: it is never
@@ -50,6 +55,7 @@ const (
 type Store struct {
 	root     string
 	deferred deferred
+	aio      *aio
 }
 
 // New returns a Store in dir, creating dir if it does not exist.
@@ -68,7 +74,8 @@ func New(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("local store %s: not a directory", root)
 	}
-	return &Store{root: root, deferred: newDeferred()}, nil
+	a := newAIO()
+	return &Store{root: root, deferred: newDeferred(a), aio: a}, nil
 }
 
 // Connections implements blob.Store: twice GOMAXPROCS, so I/O waits overlap.

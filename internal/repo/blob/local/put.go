@@ -42,7 +42,7 @@ func (s *Store) put(ctx context.Context, name string, data []byte, durable bool)
 		s.deferred.start(final)
 		return nil
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncPath(s.aio, dir); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return nil
@@ -84,7 +84,7 @@ func (s *Store) writeTemp(ctx context.Context, dir string, data []byte, durable 
 			os.Remove(f.Name())
 		}
 	}()
-	data, err = writeDirect(ctx, f, data)
+	data, err = writeDirect(ctx, s.aio, f, data)
 	if err != nil {
 		return "", fmt.Errorf("write temporary file: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *Store) writeTemp(ctx context.Context, dir string, data []byte, durable 
 	if !durable {
 		return f.Name(), nil
 	}
-	if err := f.Sync(); err != nil {
+	if err := s.aio.sync(f); err != nil {
 		return "", fmt.Errorf("fsync temporary file: %w", err)
 	}
 	return f.Name(), nil
@@ -125,18 +125,20 @@ func (s *Store) mkdirAll(dir string) error {
 		return fmt.Errorf("create directory: %w", err)
 	}
 	// Also when a concurrent Put made dir: it may not have fsynced yet.
-	return syncDir(filepath.Dir(dir))
+	return syncPath(s.aio, filepath.Dir(dir))
 }
 
-// syncDir fsyncs a directory, making changes to its entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncPath fsyncs a complete file or a directory (through a read-only
+// descriptor: the objects are read-only), through AIO when it can. A
+// directory's fsync makes changes to its entries durable.
+func syncPath(a *aio, path string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open directory for fsync: %w", err)
+		return fmt.Errorf("open for fsync: %w", err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory: %w", err)
+	defer f.Close()
+	if err := a.sync(f); err != nil {
+		return fmt.Errorf("fsync %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
