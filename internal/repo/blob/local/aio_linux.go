@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Large writes and the fsyncs go through Linux native AIO (io_submit) when
-// the kernel takes them, so that the goroutine waiting for the disk parks
+// Large writes and the background fsyncs go through Linux native AIO
+// (io_submit) when the kernel takes them, so that the goroutine waiting for the disk parks
 // instead of sitting in a blocking system call. A goroutine in a system
 // call keeps its P (its share of GOMAXPROCS) until the runtime's monitor
 // takes it back, after 20 µs to 10 ms depending on how recently it last had
@@ -236,8 +236,12 @@ func (a *aio) pwrite(f *os.File, p []byte, off int64) (int, error) {
 	return int(n), err
 }
 
-// sync fsyncs f, through AIO when it can.
+// sync fsyncs f, through AIO when it can; a nil aio makes the blocking
+// call.
 func (a *aio) sync(f *os.File) error {
+	if a == nil {
+		return f.Sync()
+	}
 	_, err := a.do(&iocb{opcode: iocbCmdFsync, fildes: uint32(f.Fd())})
 	if errors.Is(err, errNoAIO) {
 		return f.Sync()

@@ -28,7 +28,7 @@ func (s *Store) MakeDirs(ctx context.Context, prefixes []string) error {
 		}
 	}
 	for d := range parents {
-		if err := syncPath(s.aio, d); err != nil {
+		if err := syncPath(nil, d); err != nil {
 			return fmt.Errorf("make directories: %w", err)
 		}
 	}

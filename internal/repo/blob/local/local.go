@@ -15,10 +15,12 @@
 // writes packs that way and syncs before the index object that names them,
 // so an upload does not hold its pack buffer through the fsyncs.
 //
-// On Linux, large writes (O_DIRECT) and every fsync go through native AIO
-// where the kernel has it, so a goroutine waiting for the disk does not
-// hold one of the runtime's Ps meanwhile (aio_linux.go); elsewhere, or if
-// AIO is refused, they are plain blocking calls.
+// On Linux, large writes (O_DIRECT) and PutDeferred's background fsyncs go
+// through native AIO where the kernel has it, so a goroutine waiting for
+// the disk does not hold one of the runtime's Ps meanwhile (aio_linux.go);
+// elsewhere, or if AIO is refused, they are plain blocking calls. Put's own
+// fsyncs stay blocking: they are on their caller's path, one after the
+// other, and an AIO fsync (run by a kernel worker) answers later.
 //
 // Unlike on S3, one name cannot be both an object and a directory of other
 // objects ("a" and "a/b"); the repository layout never asks for that. A Put

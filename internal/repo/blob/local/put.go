@@ -42,7 +42,7 @@ func (s *Store) put(ctx context.Context, name string, data []byte, durable bool)
 		s.deferred.start(final)
 		return nil
 	}
-	if err := syncPath(s.aio, dir); err != nil {
+	if err := syncPath(nil, dir); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return nil
@@ -104,7 +104,7 @@ func (s *Store) writeTemp(ctx context.Context, dir string, data []byte, durable 
 	if !durable {
 		return f.Name(), nil
 	}
-	if err := s.aio.sync(f); err != nil {
+	if err := f.Sync(); err != nil {
 		return "", fmt.Errorf("fsync temporary file: %w", err)
 	}
 	return f.Name(), nil
@@ -125,7 +125,7 @@ func (s *Store) mkdirAll(dir string) error {
 		return fmt.Errorf("create directory: %w", err)
 	}
 	// Also when a concurrent Put made dir: it may not have fsynced yet.
-	return syncPath(s.aio, filepath.Dir(dir))
+	return syncPath(nil, filepath.Dir(dir))
 }
 
 // syncPath fsyncs a complete file or a directory (through a read-only
