@@ -118,9 +118,7 @@ func (a *aio) do(cb *iocb) (int64, error) {
 	cbs := [1]*iocb{cb}
 	n, _, e := unix.Syscall(unix.SYS_IO_SUBMIT, uintptr(a.ctx), 1, uintptr(unsafe.Pointer(&cbs[0])))
 	if e != 0 || n != 1 {
-		a.mu.Lock()
-		delete(a.waiting, cb.data)
-		a.mu.Unlock()
+		a.unregister(cb.data)
 		return 0, errNoAIO // EINVAL for a file without AIO, EAGAIN, ...
 	}
 	res := <-done
@@ -151,6 +149,20 @@ func (a *aio) register(cb *iocb) (chan int64, error) {
 		go a.reap()
 	}
 	return done, nil
+}
+
+// unregister forgets a request that was not submitted. If it was the last
+// one, the reaper may be waiting on the eventfd for nothing: a tick wakes
+// it to see that and stop.
+func (a *aio) unregister(id uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.waiting, id)
+	if len(a.waiting) == 0 && a.reaping {
+		var one [8]byte
+		one[0] = 1 // any non-zero count, whatever the byte order
+		_, _ = a.efd.Write(one[:])
+	}
 }
 
 // reap delivers completions until no request is in flight. Should the

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -143,4 +146,53 @@ func alignedBytes(n int) []byte {
 		copy(p[i:], pattern[:])
 	}
 	return p
+}
+
+// A request the kernel refuses at submission (an fsync of a pipe) is made
+// with the blocking call. And when the last request in flight is one that
+// was not submitted, the reaper, parked on the eventfd, is woken to stop:
+// nothing is left waiting (nor keeping the store alive).
+func TestAIORefusedRequestLeavesNoReaper(t *testing.T) {
+	s := newTestStore(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := s.aio.sync(w); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("sync of a pipe = %v, want the blocking fsync's EINVAL", err)
+	}
+
+	cb := &iocb{}
+	if _, err := s.aio.register(cb); err != nil { // in flight, as if submitted
+		t.Fatal(err)
+	}
+	waitFor(t, "the reaper parked on the eventfd", reaperParked)
+	s.aio.unregister(cb.data) // the submission failed after all
+	waitFor(t, "the reaper stopped", func() bool {
+		s.aio.mu.Lock()
+		defer s.aio.mu.Unlock()
+		return !s.aio.reaping
+	})
+}
+
+// reaperParked reports whether a reaper goroutine waits on its eventfd.
+func reaperParked() bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*aio).reap") {
+			return true
+		}
+	}
+	return false
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
