@@ -28,7 +28,6 @@ type deferred struct {
 	ops []*syncOp // started, oldest first; finished ones are dropped by wait
 	err error     // sticky: an fsync failed, so data may have been lost
 	sem chan struct{}
-	aio *aio
 }
 
 type syncOp struct {
@@ -36,10 +35,10 @@ type syncOp struct {
 	err  error // set before done is closed
 }
 
-func newDeferred(a *aio) deferred { return deferred{sem: make(chan struct{}, syncParallel), aio: a} }
+func newDeferred() deferred { return deferred{sem: make(chan struct{}, syncParallel)} }
 
-// start fsyncs path and then its directory in the background.
-func (d *deferred) start(path string) {
+// start fsyncs path and then its directory in the background, through a.
+func (d *deferred) start(a *aio, path string) {
 	op := &syncOp{done: make(chan struct{})}
 	d.mu.Lock()
 	if len(d.ops) >= 2*maxBacklog {
@@ -56,9 +55,9 @@ func (d *deferred) start(path string) {
 	}
 	go func() {
 		d.sem <- struct{}{}
-		op.err = syncPath(d.aio, path)
+		op.err = syncPath(a, path)
 		if op.err == nil {
-			op.err = syncPath(d.aio, filepath.Dir(path))
+			op.err = syncPath(a, filepath.Dir(path))
 		}
 		<-d.sem
 		close(op.done)

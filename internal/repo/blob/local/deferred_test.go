@@ -57,7 +57,7 @@ func TestSyncFailureIsSticky(t *testing.T) {
 	s := newTestStore(t)
 	// A file that cannot be synced (the data it held may be lost): a
 	// background fsync that fails, recorded as such.
-	s.deferred.start(s.path("data/aa/gone"))
+	s.deferred.start(s.aio, s.path("data/aa/gone"))
 	if err := s.Sync(ctx); err == nil {
 		t.Fatal("Sync after a failed fsync succeeded")
 	}

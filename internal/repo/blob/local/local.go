@@ -76,8 +76,7 @@ func New(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("local store %s: not a directory", root)
 	}
-	a := newAIO()
-	return &Store{root: root, deferred: newDeferred(a), aio: a}, nil
+	return &Store{root: root, deferred: newDeferred(), aio: newAIO()}, nil
 }
 
 // Connections implements blob.Store: twice GOMAXPROCS, so I/O waits overlap.

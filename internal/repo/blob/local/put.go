@@ -39,7 +39,7 @@ func (s *Store) put(ctx context.Context, name string, data []byte, durable bool)
 	// litter, which is never listed and RemoveTemporary clears.
 	_ = os.Remove(tmp)
 	if !durable {
-		s.deferred.start(final)
+		s.deferred.start(s.aio, final)
 		return nil
 	}
 	if err := syncPath(nil, dir); err != nil {
